@@ -1,0 +1,3 @@
+from ehcp_timeliness.cli.app import main
+
+main()

@@ -1,0 +1,82 @@
+"""Options shared by several commands, declared once; exit codes; error wrapping."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from datetime import date, datetime
+from enum import IntEnum, StrEnum
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from ehcp_timeliness.errors import InputError
+
+out = Console(highlight=False, soft_wrap=False)
+err = Console(stderr=True, highlight=False)
+
+
+class Exit(IntEnum):
+    OK = 0
+    FINDINGS = 1  # --strict and an error-severity finding exists
+    USAGE = 2
+    INPUT = 3  # input, mapping or rules that cannot be read at all
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+
+
+def _as_at(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date in YYYY-MM-DD form") from None
+
+
+Paths = Annotated[list[Path], typer.Argument(
+    help="Extract files (CSV, XLSX) or directories of them.", show_default=False)]
+MappingOpt = Annotated[Path | None, typer.Option(
+    "--mapping", help="TOML file naming local headers and codes (see docs/extract-format.md).")]
+AsAtOpt = Annotated[str | None, typer.Option(
+    "--as-at", metavar="YYYY-MM-DD",
+    help="The date the extract was taken; dates after it are findings. Default: today.")]
+FormatOpt = Annotated[Format, typer.Option(
+    "--format", help="table: a summary for people; json: the report model on stdout.")]
+
+
+def as_at_or_today(value: str | None) -> date:
+    parsed = _as_at(value)
+    return parsed if parsed is not None else date.today()
+
+
+T = TypeVar("T")
+
+
+def run(body: Callable[[], T]) -> T:
+    """Run a command body, turning unreadable input into a one-line message and exit 3."""
+    try:
+        return body()
+    except typer.Exit:
+        raise
+    except InputError as exc:
+        err.print(f"[bold red]error:[/] {escape(str(exc))}")
+        raise typer.Exit(Exit.INPUT) from None
+    except KeyboardInterrupt:
+        err.print("interrupted; no output was written")
+        raise typer.Exit(130) from None
+
+
+def stderr_is_terminal() -> bool:
+    return sys.stderr.isatty()
+
+
+def say(message: str) -> None:
+    """A progress message: to stderr, never stdout (stdout carries data)."""
+    err.print(message, markup=False)

@@ -1,0 +1,27 @@
+"""``ehcp sample``: write a synthetic, anonymised extract to try the tool on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ehcp_timeliness.cli.common import AsAtOpt, _as_at, say
+from ehcp_timeliness.sample import write_sample
+
+
+def command(
+    outdir: Annotated[Path, typer.Argument(help="Directory to write requests.csv and plans.csv.")],
+    seed: Annotated[int, typer.Option("--seed", help="Random seed; same seed, same files.")] = 2025,
+    as_at: AsAtOpt = None,
+    requests: Annotated[int, typer.Option("--requests", min=1, help="Number of requests.")] = 6000,
+    plans: Annotated[int, typer.Option("--plans", min=1, help="Number of distinct plans.")] = 7000,
+) -> None:
+    """Write a deterministic synthetic extract (requests.csv, plans.csv) to OUTDIR."""
+    kwargs = {"seed": seed, "n_requests": requests, "n_plans": plans}
+    when = _as_at(as_at)
+    if when is not None:
+        kwargs["as_at"] = when
+    for path in write_sample(outdir, **kwargs):
+        say(f"wrote {path}")

@@ -1,0 +1,86 @@
+"""``ehcp validate``: read and check extracts, report what is wrong row by row."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.table import Table
+
+from ehcp_timeliness.cli.common import (
+    AsAtOpt,
+    Exit,
+    Format,
+    FormatOpt,
+    MappingOpt,
+    Paths,
+    as_at_or_today,
+    err,
+    out,
+    run,
+    say,
+)
+from ehcp_timeliness.load import load
+from ehcp_timeliness.output import write_csv
+from ehcp_timeliness.validate import Validated
+
+SHOWN = 20
+
+
+def command(
+    paths: Paths,
+    mapping: MappingOpt = None,
+    as_at: AsAtOpt = None,
+    findings_out: Annotated[Path | None, typer.Option(
+        "--findings-out", help="Write every finding to this CSV file.")] = None,
+    format: FormatOpt = Format.table,
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="Exit 1 when any error-severity finding exists.")] = False,
+) -> None:
+    """Check extracts and list what is wrong, by file, row and column."""
+    when = as_at_or_today(as_at)
+    result = run(lambda: load(paths, mapping_file=mapping, as_at=when, progress=say))
+    if findings_out is not None:
+        write_csv(result.findings, findings_out)
+        err.print(f"wrote {len(result.findings):,} findings to {findings_out}")
+    if format is Format.json:
+        typer.echo(result.report().model_dump_json(indent=2))
+    else:
+        render(result)
+    if strict and result.has_errors:
+        raise typer.Exit(Exit.FINDINGS)
+
+
+def render(result: Validated, shown: int = SHOWN) -> None:
+    summary = Table(title=f"Rows as at {result.as_at:%d %B %Y}", title_justify="left")
+    for name in ("File", "Table", "Read", "Usable", "Rejected", "Blank rows ignored"):
+        summary.add_column(name, justify="left" if name in ("File", "Table") else "right")
+    for s in result.summaries:
+        summary.add_row(s.file, s.table, f"{s.rows_read:,}", f"{s.rows_usable:,}",
+                        f"{s.rows_rejected:,}", f"{s.blank_rows_ignored:,}")
+    out.print(summary)
+    f = result.findings
+    if f.empty:
+        out.print("No findings.")
+        return
+    by_code = Table(title="Findings by code", title_justify="left")
+    for name in ("Code", "Severity", "Count"):
+        by_code.add_column(name, justify="right" if name == "Count" else "left")
+    counts = f.groupby(["code", "severity"]).size().reset_index(name="n")
+    for row in counts.sort_values(["severity", "n"], ascending=[True, False]).itertuples():
+        by_code.add_row(row.code, row.severity, f"{row.n:,}")
+    out.print(by_code)
+    first = Table(title=f"First {min(shown, len(f))} of {len(f):,} findings",
+                  title_justify="left")
+    for name in ("File", "Row", "Column", "Value", "Code", "Message"):
+        first.add_column(name, overflow="fold")
+    for row in f.head(shown).itertuples():
+        first.add_row(Path(row.file).name, _blank(row.row), _blank(row.column),
+                      _blank(row.value), row.code, row.message)
+    out.print(first)
+
+
+def _blank(value: object) -> str:
+    return "" if pd.isna(value) else str(value)

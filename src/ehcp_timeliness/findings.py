@@ -1,0 +1,44 @@
+"""Finding codes: stable identifiers, documented in docs/findings.md (a test keeps them in step)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+Severity = Literal["error", "warning"]
+
+#: code -> (severity, what it means). Errors set the row aside; warnings keep it.
+CODES: dict[str, tuple[Severity, str]] = {
+    "missing-column": ("error", "a required column is not in the file; its rows cannot be used"),
+    "missing-value": ("error", "a required value is blank"),
+    "invalid-date": ("error", "a date that cannot be read"),
+    "implausible-date": ("error", "a date before 1990, almost always a typing or serial slip"),
+    "future-date": ("error", "an event dated after the as-at date"),
+    "unknown-code": ("error", "a value that is not one of the column's codes"),
+    "date-order": ("error", "a date before the event it follows"),
+    "outcome-contradiction": ("error", "an outcome that contradicts the dates"),
+    "duplicate-record": ("error", "the same record as an earlier row; the first one is used"),
+    "malformed-row": ("error", "a CSV row with more cells than the header"),
+    "outcome-date-pending": ("warning", "an outcome date on an outcome still pending"),
+    "identifying-column-dropped": ("warning", "a column identifying a child was dropped"),
+    "duplicate-column": ("warning", "two columns in one file hold the same field"),
+    "sheet-ignored": ("warning", "a workbook sheet that is neither requests nor plans"),
+}
+
+FINDING_COLUMNS = ["file", "table", "row", "column", "value", "code", "severity", "message"]
+
+
+class Finding(BaseModel):
+    """One thing wrong with the input, located as the user sees it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    file: str
+    table: str
+    row: int | None
+    column: str | None
+    value: str | None
+    code: str
+    severity: Severity
+    message: str

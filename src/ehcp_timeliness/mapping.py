@@ -1,0 +1,97 @@
+"""The optional ``--mapping FILE.toml``: local headers and local codes onto the canonical ones.
+
+.. code-block:: toml
+
+    schema_version = 1
+    [columns]
+    received_date = "Date Request Received"
+    plan_issue_date = ["Final EHCP Issued", "Plan Start Date"]   # one per file, either works
+    [values.assessment_outcome]
+    "No Plan" = "N"
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+
+from ehcp_timeliness.errors import RulesError
+from ehcp_timeliness.schema import Kind, columns, normalise_word
+
+
+def _all_columns() -> dict[str, object]:
+    return {**columns("requests"), **columns("plans")}
+
+
+class Mapping(BaseModel):
+    """Validated contents of a mapping file; unknown keys are errors, not ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    schema_version: int = 1
+    columns: dict[str, str | list[str]] = {}
+    values: dict[str, dict[str, str]] = {}
+
+    @field_validator("schema_version")
+    @classmethod
+    def _known_version(cls, v: int) -> int:
+        if v != 1:
+            raise ValueError(f"schema_version {v} is not supported (this tool reads 1)")
+        return v
+
+    @field_validator("columns")
+    @classmethod
+    def _known_columns(cls, v: dict[str, str | list[str]]) -> dict[str, str | list[str]]:
+        unknown = sorted(set(v) - set(_all_columns()))
+        if unknown:
+            raise ValueError(f"unknown canonical column(s): {', '.join(unknown)}")
+        return v
+
+    @model_validator(mode="after")
+    def _known_codes(self) -> Mapping:
+        cols = _all_columns()
+        for column, table in self.values.items():
+            spec = cols.get(column)
+            if spec is None or spec.kind is not Kind.CODE:  # type: ignore[attr-defined]
+                raise ValueError(f"[values.{column}]: {column} is not a coded column")
+            allowed = set(spec.codes.codes)  # type: ignore[attr-defined]
+            for local, code in table.items():
+                if code not in allowed:
+                    raise ValueError(
+                        f"[values.{column}] {local!r} = {code!r}: "
+                        f"not one of {', '.join(sorted(allowed))}"
+                    )
+        return self
+
+    def headers_for(self, column: str) -> list[str]:
+        given = self.columns.get(column, [])
+        return [given] if isinstance(given, str) else list(given)
+
+    def value_lookup(self, column: str) -> dict[str, str]:
+        return {normalise_word(k): v for k, v in self.values.get(column, {}).items()}
+
+
+def load_mapping(path: Path | None) -> Mapping:
+    if path is None:
+        return Mapping()
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8-sig"))
+    except FileNotFoundError:
+        raise RulesError(f"{path}: mapping file not found") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise RulesError(f"{path}: not valid TOML ({exc})") from None
+    try:
+        return Mapping.model_validate(data)
+    except ValidationError as exc:
+        raise RulesError(f"{path}: {_one_line(exc)}") from None
+
+
+def _one_line(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"])
+        msg = err["msg"].removeprefix("Value error, ")
+        parts.append(f"{where}: {msg}" if where else msg)
+    return "; ".join(parts)

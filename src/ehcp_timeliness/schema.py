@@ -1,0 +1,296 @@
+"""The canonical extract, declared once.
+
+Two tables, named after SEN2 concepts: ``requests`` (one row per request for an EHC needs
+assessment) and ``plans`` (one row per annual review of a plan, or one row per plan that has
+had no review). Each is a pydantic model whose fields carry a :class:`Column` marker saying
+how the column is read. The vectorised validator in :mod:`ehcp_timeliness.validate` is
+derived from these declarations; per-row ``model_validate`` is the slow reference it must
+agree with.
+
+Columns the schema does not name are kept as breakdown dimensions (team, primary need...),
+except identifying ones (names, postcodes, UPN, ULN, birth dates), which are dropped on read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
+from pydantic_core import PydanticCustomError
+
+from ehcp_timeliness.dates import parse_date
+
+
+class Kind(StrEnum):
+    ID = "id"
+    DATE = "date"
+    CODE = "code"
+
+
+@dataclass(frozen=True)
+class CodeSet:
+    """Allowed codes for a column, with the words accepted for each (case-insensitive)."""
+
+    name: str
+    codes: dict[str, tuple[str, ...]]
+
+    @property
+    def lookup(self) -> dict[str, str]:
+        out = {}
+        for code, words in self.codes.items():
+            for word in (code, *words):
+                out[normalise_word(word)] = code
+        return out
+
+    def normalise(self, raw: str) -> str:
+        """The canonical code for ``raw``; ``KeyError`` when it is not one."""
+        return self.lookup[normalise_word(raw)]
+
+
+def normalise_word(text: str) -> str:
+    return " ".join(str(text).replace("_", " ").replace("-", " ").split()).casefold()
+
+
+REQUEST_OUTCOME = CodeSet(
+    "request outcome",
+    {
+        "Y": ("yes", "assess", "assessed", "agreed", "agree to assess", "decided to assess"),
+        "N": ("no", "not assess", "do not assess", "refused", "declined", "decided not to assess"),
+        "A": ("pending", "awaiting decision", "not yet decided", "decision not yet made", "open"),
+        "W": ("withdrawn", "withdrawn before decision"),
+        "H": ("historical", "historic"),
+    },
+)
+ASSESSMENT_OUTCOME = CodeSet(
+    "assessment outcome",
+    {
+        "Y": ("yes", "plan", "issue plan", "plan to be issued", "plan issued", "issue"),
+        "N": ("no", "no plan", "not issue", "do not issue", "plan not issued", "not issued"),
+        "A": ("pending", "not yet decided", "decision not yet made", "open", "in progress"),
+        "W": ("withdrawn",),
+        "H": ("historical", "historic", "transferred in", "transfer in"),
+    },
+)
+REVIEW_OUTCOME = CodeSet(
+    "review outcome",
+    {
+        "M": ("maintain", "maintained", "continue", "no change"),
+        "A": ("amend", "amended", "amendment"),
+        "C": ("cease", "ceased", "cease plan"),
+    },
+)
+FLAG = CodeSet(
+    "yes/no flag",
+    {"1": ("yes", "y", "true", "t"), "0": ("no", "n", "false", "f")},
+)
+CEASE_REASON = CodeSet(
+    "cease reason",
+    {
+        "1": ("max age", "maximum age"),
+        "2": ("needs met", "needs met without a plan"),
+        "3": ("higher education",),
+        "4": ("employment", "paid employment"),
+        "5": ("moved to another la", "moved la", "transferred to another la"),
+        "6": ("no longer engages", "disengaged"),
+        "7": ("left england", "moved outside england"),
+        "8": ("died", "deceased"),
+        "9": ("other",),
+    },
+)
+
+
+@dataclass(frozen=True)
+class Column:
+    """How a schema field is read from an extract."""
+
+    kind: Kind
+    required: bool = False
+    codes: CodeSet | None = None
+    #: Header spellings recognised besides the canonical name (SEN2 elements, common exports).
+    synonyms: tuple[str, ...] = field(default=())
+
+
+def _blank_to_none(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, float) and value != value:  # NaN
+        return None
+    if isinstance(value, str) and not value.strip():
+        return None
+    return value
+
+
+def _date(value: Any) -> date | None:
+    value = _blank_to_none(value)
+    if value is None or isinstance(value, date):
+        return value
+    try:
+        return parse_date(str(value))
+    except ValueError:
+        raise PydanticCustomError("invalid-date", "not a date") from None
+
+
+def _code(codes: CodeSet):
+    def convert(value: Any) -> str | None:
+        value = _blank_to_none(value)
+        if value is None:
+            return None
+        try:
+            return codes.normalise(str(value))
+        except KeyError:
+            raise PydanticCustomError("unknown-code", "not a known code") from None
+
+    return BeforeValidator(convert)
+
+
+def _text(value: Any) -> str | None:
+    value = _blank_to_none(value)
+    return None if value is None else str(value).strip()
+
+
+def _id(required: bool = False, *synonyms: str):
+    return (Column(Kind.ID, required, synonyms=synonyms), BeforeValidator(_text))
+
+
+def _dt(required: bool = False, *synonyms: str):
+    return (Column(Kind.DATE, required, synonyms=synonyms), BeforeValidator(_date))
+
+
+def _cd(codes: CodeSet, *synonyms: str):
+    return (Column(Kind.CODE, False, codes, synonyms=synonyms), _code(codes))
+
+
+RequestCode = Literal["Y", "N", "A", "W", "H"]
+ReviewCode = Literal["M", "A", "C"]
+Flag = Literal["0", "1"]
+CeaseCode = Literal["1", "2", "3", "4", "5", "6", "7", "8", "9"]
+
+
+class Record(BaseModel):
+    """Common behaviour of the two tables."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    #: (earlier, later): the later date may not fall before the earlier one.
+    ORDER: ClassVar[tuple[tuple[str, str], ...]] = ()
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> Record:
+        for earlier, later in self.ORDER:
+            a, b = getattr(self, earlier), getattr(self, later)
+            if a is not None and b is not None and b < a:
+                raise PydanticCustomError("date-order", "{later} before {earlier}",
+                                          {"earlier": earlier, "later": later})
+        return self
+
+
+class RequestRecord(Record):
+    """One request for an EHC needs assessment (SEN2 modules 2-4)."""
+
+    person_id: Annotated[str, *_id(True, "personid", "child id", "pseudo id", "pupil id")]
+    request_id: Annotated[str | None, *_id(False, "requestid", "referral id")] = None
+    received_date: Annotated[date, *_dt(
+        True, "ReceivedDate", "date request received", "request received date",
+        "request date", "date received", "referral date")]
+    request_outcome: Annotated[RequestCode | None, *_cd(
+        REQUEST_OUTCOME, "RequestOutcome", "decision to assess", "assessment decision")] = None
+    request_outcome_date: Annotated[date | None, *_dt(
+        False, "RequestOutcomeDate", "decision date", "date of decision to assess",
+        "decision to assess date")] = None
+    assessment_outcome: Annotated[RequestCode | None, *_cd(
+        ASSESSMENT_OUTCOME, "AssessmentOutcome", "decision to issue")] = None
+    assessment_outcome_date: Annotated[date | None, *_dt(
+        False, "AssessmentOutcomeDate", "decision to issue date", "date of decision to issue")
+    ] = None
+    plan_issue_date: Annotated[date | None, *_dt(
+        False, "StartDate", "ehcp issue date", "final plan issued", "final ehcp issued",
+        "plan issued date", "date plan issued", "final plan date", "date final plan issued")
+    ] = None
+    week20_exception: Annotated[Flag | None, *_cd(
+        FLAG, "Week20", "20 week exception", "exception", "week 20 exception")] = None
+
+    ORDER: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("received_date", "request_outcome_date"),
+        ("received_date", "assessment_outcome_date"),
+        ("received_date", "plan_issue_date"),
+        ("request_outcome_date", "assessment_outcome_date"),
+    )
+
+    @model_validator(mode="after")
+    def _outcome_agrees_with_dates(self) -> RequestRecord:
+        if self.plan_issue_date is not None and (
+            self.assessment_outcome in ("N", "W") or self.request_outcome in ("N", "W")
+        ):
+            raise PydanticCustomError("outcome-contradiction", "plan issued but outcome says not")
+        if self.request_outcome in ("N", "W") and self.assessment_outcome in ("Y", "N"):
+            raise PydanticCustomError("outcome-contradiction", "assessed but request not")
+        return self
+
+
+class PlanRecord(Record):
+    """One annual review of an EHC plan, or a plan with no review yet (SEN2 modules 4-5)."""
+
+    person_id: Annotated[str, *_id(True, "personid", "child id", "pseudo id", "pupil id")]
+    plan_id: Annotated[str, *_id(True, "planid", "ehcp id", "ehc plan id", "plan reference")]
+    plan_issue_date: Annotated[date, *_dt(
+        True, "StartDate", "ehcp issue date", "final plan issued", "final ehcp issued",
+        "plan issued date", "date plan issued", "plan start date", "ehcp start date")]
+    review_meeting_date: Annotated[date | None, *_dt(
+        False, "ReviewMeeting", "annual review date", "review meeting", "review date",
+        "annual review meeting date")] = None
+    review_decision_date: Annotated[date | None, *_dt(
+        False, "LastReview", "review decision date", "annual review decision date",
+        "date of review decision")] = None
+    review_outcome: Annotated[ReviewCode | None, *_cd(
+        REVIEW_OUTCOME, "ReviewOutcome", "review decision", "annual review outcome")] = None
+    amendment_notice_date: Annotated[date | None, *_dt(
+        False, "ReviewDraft", "amendment notice date", "draft amended plan date",
+        "proposed amendments date")] = None
+    amended_plan_date: Annotated[date | None, *_dt(
+        False, "final amended plan date", "amended plan issued", "amended plan issue date")
+    ] = None
+    phase_transfer_due_date: Annotated[date | None, *_dt(
+        False, "PhaseTransferDueDate", "phase transfer due")] = None
+    phase_transfer_final_date: Annotated[date | None, *_dt(
+        False, "PhaseTransferFinalDate", "phase transfer final plan date")] = None
+    cease_date: Annotated[date | None, *_dt(False, "CeaseDate", "plan ceased date",
+                                            "date ceased", "end date")] = None
+    cease_reason: Annotated[CeaseCode | None, *_cd(CEASE_REASON, "CeaseReason",
+                                                   "reason ceased")] = None
+
+    ORDER: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("plan_issue_date", "review_meeting_date"),
+        ("review_meeting_date", "review_decision_date"),
+        ("amendment_notice_date", "amended_plan_date"),
+        ("plan_issue_date", "cease_date"),
+    )
+
+
+TABLES: dict[str, type[Record]] = {"requests": RequestRecord, "plans": PlanRecord}
+
+
+def columns(table: str) -> dict[str, Column]:
+    """The schema's columns for ``table``, in declaration order."""
+    model = TABLES[table]
+    out = {}
+    for name, info in model.model_fields.items():
+        spec = next(m for m in info.metadata if isinstance(m, Column))
+        out[name] = spec
+    return out
+
+
+#: Header words that identify a child. Such columns are dropped on read, never output.
+IDENTIFYING_HEADERS = frozenset(
+    normalise_word(h).replace(" ", "")
+    for h in (
+        "surname", "forename", "first name", "firstname", "last name", "family name",
+        "given name", "name", "full name", "child name", "legal name", "preferred name",
+        "postcode", "post code", "address", "address line 1", "PersonBirthDate",
+        "date of birth", "dob", "birth date", "birthdate", "UPN", "unique pupil number",
+        "former UPN", "ULN", "UniqueLearnerNumber", "unique learner number", "nhs number",
+        "email", "phone", "telephone",
+    )
+)
