@@ -39,13 +39,26 @@ def test_parse_accepts(raw, expected):
     dates, bad = parse_dates(pd.Series([raw], dtype="string"))
     assert not bad.iloc[0]
     got = dates.iloc[0]
-    assert (pd.isna(got) if expected is None else got.date() == expected)
+    assert pd.isna(got) if expected is None else got.date() == expected
 
 
 @pytest.mark.parametrize(
     "raw",
-    ["31/02/2024", "29/02/2023", "2024-13-01", "00/01/2024", "2024-03-01 10:30",
-     "03/01/24", "1 March 2024", "60", "0", "45352.5", "abc", "2024/03/01", "-45352"],
+    [
+        "31/02/2024",
+        "29/02/2023",
+        "2024-13-01",
+        "00/01/2024",
+        "2024-03-01 10:30",
+        "03/01/24",
+        "1 March 2024",
+        "60",
+        "0",
+        "45352.5",
+        "abc",
+        "2024/03/01",
+        "-45352",
+    ],
 )
 def test_parse_rejects(raw):
     with pytest.raises(ValueError):
@@ -56,10 +69,15 @@ def test_parse_rejects(raw):
 
 TEXT = st.one_of(
     st.dates(min_value=date(1900, 3, 1), max_value=date(2200, 12, 31)).flatmap(
-        lambda d: st.sampled_from([
-            d.isoformat(), f"{d.day}/{d.month}/{d.year}", f"{d:%d/%m/%Y} 00:00",
-            f"{d.isoformat()}T00:00:00", str((d - date(1899, 12, 30)).days),
-        ])
+        lambda d: st.sampled_from(
+            [
+                d.isoformat(),
+                f"{d.day}/{d.month}/{d.year}",
+                f"{d:%d/%m/%Y} 00:00",
+                f"{d.isoformat()}T00:00:00",
+                str((d - date(1899, 12, 30)).days),
+            ]
+        )
     ),
     st.text(alphabet="0123456789/-: .Tx", max_size=14),
     st.just(""),
@@ -76,10 +94,11 @@ def test_vector_parser_agrees_with_scalar(values):
             assert is_bad and pd.isna(got), raw
         else:
             assert not is_bad, raw
-            assert (pd.isna(got) if expected is None else got.date() == expected), raw
+            assert pd.isna(got) if expected is None else got.date() == expected, raw
 
 
 # --- "the period of 12 months starting with" ----------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("start", "end"),
@@ -115,8 +134,7 @@ DATES = st.dates(min_value=date(1950, 1, 1), max_value=date(2150, 12, 31))
 
 @given(st.lists(DATES, min_size=1, max_size=40), st.integers(1, 36), st.booleans())
 def test_period_end_vector_agrees_with_scalar(starts, months, starting_with):
-    got = period_end(np.array(starts, dtype="datetime64[D]"), months,
-                     starting_with=starting_with)
+    got = period_end(np.array(starts, dtype="datetime64[D]"), months, starting_with=starting_with)
     want = [period_end_scalar(s, months, starting_with=starting_with) for s in starts]
     assert list(got) == [np.datetime64(w) for w in want]
 

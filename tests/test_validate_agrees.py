@@ -16,13 +16,14 @@ from ehcp_timeliness.validate import validate
 AS_AT = date(2025, 3, 31)
 #: The checks pydantic declares per field or per row; the others (duplicates, future dates,
 #: pending-outcome warnings) need the whole table or the as-at date and are tested elsewhere.
-ROW_CODES = {"missing-value", "invalid-date", "unknown-code", "date-order",
-             "outcome-contradiction"}
+ROW_CODES = {"missing-value", "invalid-date", "unknown-code", "date-order", "outcome-contradiction"}
 
 DATE_TEXT = st.one_of(
     st.dates(min_value=date(1995, 1, 1), max_value=date(2025, 3, 31)).flatmap(
-        lambda d: st.sampled_from([d.isoformat(), f"{d:%d/%m/%Y}",
-                                   str((d - date(1899, 12, 30)).days)])),
+        lambda d: st.sampled_from(
+            [d.isoformat(), f"{d:%d/%m/%Y}", str((d - date(1899, 12, 30)).days)]
+        )
+    ),
     st.sampled_from(["", "31/02/2024", "2024-1-5", "not a date", "13/13/2020", " "]),
 )
 
@@ -32,8 +33,11 @@ def cell(kind: Kind, codes) -> st.SearchStrategy[str]:
         return DATE_TEXT
     if kind is Kind.CODE:
         words = [w for code, ws in codes.codes.items() for w in (code, *ws)]
-        return st.one_of(st.sampled_from(words), st.sampled_from(["", "x", "maybe", "7"]),
-                         st.sampled_from(words).map(str.upper))
+        return st.one_of(
+            st.sampled_from(words),
+            st.sampled_from(["", "x", "maybe", "7"]),
+            st.sampled_from(words).map(str.upper),
+        )
     return st.sampled_from(["P1", "P2", "E1", "", "  ", "R9"])
 
 
@@ -41,7 +45,8 @@ def rows(table: str):
     spec = columns(table)
     return st.lists(
         st.fixed_dictionaries({n: cell(c.kind, c.codes) for n, c in spec.items()}),
-        min_size=1, max_size=25,
+        min_size=1,
+        max_size=25,
     )
 
 
@@ -53,8 +58,11 @@ def slow(table: str, record: dict[str, str]) -> tuple[set[tuple[str, str]], bool
         found = set()
         for e in exc.errors():
             column = e["loc"][0] if e["loc"] else None
-            code = "missing-value" if e["type"] in ("string_type", "date_type", "missing") \
+            code = (
+                "missing-value"
+                if e["type"] in ("string_type", "date_type", "missing")
                 else e["type"]
+            )
             if column is not None:
                 found.add((column, code))
         return found, True
@@ -63,8 +71,14 @@ def slow(table: str, record: dict[str, str]) -> tuple[set[tuple[str, str]], bool
 
 def check(table: str, records: list[dict[str, str]]) -> None:
     data = pd.DataFrame(records, dtype="string")
-    raw = RawTable("t.csv", table, data, pd.RangeIndex(2, len(data) + 2).to_numpy(), 1,
-                   {n: n for n in columns(table)})
+    raw = RawTable(
+        "t.csv",
+        table,
+        data,
+        pd.RangeIndex(2, len(data) + 2).to_numpy(),
+        1,
+        {n: n for n in columns(table)},
+    )
     result = validate([raw], as_at=AS_AT)
     f = result.findings
     f = f[f["code"].isin(ROW_CODES)]
@@ -73,8 +87,11 @@ def check(table: str, records: list[dict[str, str]]) -> None:
         row = i + 2
         field_errors, rejected = slow(table, record)
         fast = f[f["row"] == row]
-        fast_fields = {(c, code) for c, code in zip(fast["column"], fast["code"], strict=True)
-                       if code in {"missing-value", "invalid-date", "unknown-code"}}
+        fast_fields = {
+            (c, code)
+            for c, code in zip(fast["column"], fast["code"], strict=True)
+            if code in {"missing-value", "invalid-date", "unknown-code"}
+        }
         assert fast_fields == field_errors, (record, fast)
         if not field_errors:  # pydantic checks cross-field rules only once fields parse
             fast_rejected = row not in usable_rows and not _duplicate_or_future(result, row)
@@ -83,8 +100,12 @@ def check(table: str, records: list[dict[str, str]]) -> None:
 
 def _duplicate_or_future(result, row) -> bool:
     f = result.findings
-    return bool(f[(f["row"] == row) & f["code"].isin(["duplicate-record", "future-date",
-                                                       "implausible-date"])].shape[0])
+    return bool(
+        f[
+            (f["row"] == row)
+            & f["code"].isin(["duplicate-record", "future-date", "implausible-date"])
+        ].shape[0]
+    )
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -71,7 +71,11 @@ def recognise(headers: list[str], mapping: Mapping, hint: str | None = None) -> 
     if "received_date" in found["requests"]:
         return "requests"
     if "plan_issue_date" in found["plans"] and found["plans"] & {
-        "plan_id", "review_meeting_date", "review_decision_date", "review_outcome", "cease_date"
+        "plan_id",
+        "review_meeting_date",
+        "review_decision_date",
+        "review_outcome",
+        "cease_date",
     }:
         return "plans"
     return None
@@ -95,14 +99,22 @@ def _name_columns(
             canonical[name] = header
             names.append(name)
         elif name is not None:
-            notes.append(HeaderNote(header, "duplicate-column",
-                                    f"a second column for {name}; the first, "
-                                    f"{canonical[name]!r}, is used"))
+            notes.append(
+                HeaderNote(
+                    header,
+                    "duplicate-column",
+                    f"a second column for {name}; the first, {canonical[name]!r}, is used",
+                )
+            )
             names.append(None)
         elif key in IDENTIFYING_HEADERS:
-            notes.append(HeaderNote(header, "identifying-column-dropped",
-                                    "identifies a child, so it is dropped on read and "
-                                    "never reaches an output"))
+            notes.append(
+                HeaderNote(
+                    header,
+                    "identifying-column-dropped",
+                    "identifies a child, so it is dropped on read and never reaches an output",
+                )
+            )
             names.append(None)
         elif header in seen:
             names.append(None)
@@ -113,21 +125,38 @@ def _name_columns(
 
 
 def _make_table(
-    file: str, table: str, headers: list[str], data: pd.DataFrame, rows: np.ndarray,
-    header_row: int, mapping: Mapping, malformed: list[tuple[int, str]] | None = None,
+    file: str,
+    table: str,
+    headers: list[str],
+    data: pd.DataFrame,
+    rows: np.ndarray,
+    header_row: int,
+    mapping: Mapping,
+    malformed: list[tuple[int, str]] | None = None,
 ) -> RawTable:
     names, canonical, notes = _name_columns(headers, table, mapping)
     keep = [i for i, n in enumerate(names) if n is not None]
     data = data.iloc[:, keep]
     data.columns = [names[i] for i in keep]
-    blank = data.isna().all(axis=1) | (data.fillna("").apply(lambda c: c.str.strip()) == "").all(
-        axis=1
-    ) if len(data.columns) else pd.Series(True, index=data.index)
+    blank = (
+        data.isna().all(axis=1) | (data.fillna("").apply(lambda c: c.str.strip()) == "").all(axis=1)
+        if len(data.columns)
+        else pd.Series(True, index=data.index)
+    )
     blank_count = int(blank.sum())
     if blank_count:
         data, rows = data.loc[~blank.to_numpy()], rows[~blank.to_numpy()]
-    return RawTable(file, table, data.reset_index(drop=True), rows, header_row, canonical,
-                    blank_count, notes, malformed or [])
+    return RawTable(
+        file,
+        table,
+        data.reset_index(drop=True),
+        rows,
+        header_row,
+        canonical,
+        blank_count,
+        notes,
+        malformed or [],
+    )
 
 
 # --- CSV -------------------------------------------------------------------------------------
@@ -150,8 +179,10 @@ def read_csv(path: Path, mapping: Mapping) -> RawTable:
     headers = next(csv.reader([first_line]), [])
     table = recognise(headers, mapping)
     if table is None:
-        raise InputError(f"{path}: no recognisable columns (neither a requests nor a plans table;"
-                         " use --mapping to name them)")
+        raise InputError(
+            f"{path}: no recognisable columns (neither a requests nor a plans table;"
+            " use --mapping to name them)"
+        )
     data, rows, malformed = _csv_fast(raw, encoding, len(headers))
     if data is None:
         data, rows, malformed = _csv_exact(raw, encoding, len(headers))
@@ -166,13 +197,15 @@ def _csv_fast(raw: bytes, encoding: str, width: int):
         table = pacsv.read_csv(
             pa.BufferReader(body),
             read_options=pacsv.ReadOptions(
-                encoding=text_encoding, skip_rows=1,
+                encoding=text_encoding,
+                skip_rows=1,
                 column_names=[f"c{i}" for i in range(width)],
             ),
             parse_options=pacsv.ParseOptions(newlines_in_values=False),
             convert_options=pacsv.ConvertOptions(
                 column_types={f"c{i}": pa.string() for i in range(width)},
-                strings_can_be_null=False, quoted_strings_can_be_null=False,
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
             ),
         )
     except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError):
@@ -248,16 +281,30 @@ def read_xlsx(path: Path, mapping: Mapping) -> list[RawTable]:
                 records.append(texts + [""] * (width - len(texts)))
                 numbers.append(number)
             data = pd.DataFrame(records, columns=[f"c{i}" for i in range(width)], dtype="string")
-            tables.append(_make_table(f"{path}[{ws.title}]", table, headers, data,
-                                      np.asarray(numbers, dtype=np.int64), header_row, mapping))
+            tables.append(
+                _make_table(
+                    f"{path}[{ws.title}]",
+                    table,
+                    headers,
+                    data,
+                    np.asarray(numbers, dtype=np.int64),
+                    header_row,
+                    mapping,
+                )
+            )
     finally:
         wb.close()
     if not tables:
-        raise InputError(f"{path}: no sheet has recognisable columns (sheets: "
-                         f"{', '.join(ws.title for ws in wb.worksheets)})")
+        raise InputError(
+            f"{path}: no sheet has recognisable columns (sheets: "
+            f"{', '.join(ws.title for ws in wb.worksheets)})"
+        )
     for title in ignored:
-        tables[0].notes.append(HeaderNote(f"sheet {title}", "sheet-ignored",
-                                          f"sheet {title!r} is neither requests nor plans"))
+        tables[0].notes.append(
+            HeaderNote(
+                f"sheet {title}", "sheet-ignored", f"sheet {title!r} is neither requests nor plans"
+            )
+        )
     return tables
 
 
@@ -269,8 +316,11 @@ def expand(paths: list[Path]) -> list[Path]:
     out: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found = sorted(p for p in path.iterdir()
-                           if p.suffix.lower() in SUFFIXES and not p.name.startswith(("~$", ".")))
+            found = sorted(
+                p
+                for p in path.iterdir()
+                if p.suffix.lower() in SUFFIXES and not p.name.startswith(("~$", "."))
+            )
             if not found:
                 raise InputError(f"{path}: directory holds no CSV or XLSX files")
             out.extend(found)

@@ -182,8 +182,9 @@ class Record(BaseModel):
         for earlier, later in self.ORDER:
             a, b = getattr(self, earlier), getattr(self, later)
             if a is not None and b is not None and b < a:
-                raise PydanticCustomError("date-order", "{later} before {earlier}",
-                                          {"earlier": earlier, "later": later})
+                raise PydanticCustomError(
+                    "date-order", "{later} before {earlier}", {"earlier": earlier, "later": later}
+                )
         return self
 
 
@@ -192,25 +193,56 @@ class RequestRecord(Record):
 
     person_id: Annotated[str, *_id(True, "personid", "child id", "pseudo id", "pupil id")]
     request_id: Annotated[str | None, *_id(False, "requestid", "referral id")] = None
-    received_date: Annotated[date, *_dt(
-        True, "ReceivedDate", "date request received", "request received date",
-        "request date", "date received", "referral date")]
-    request_outcome: Annotated[RequestCode | None, *_cd(
-        REQUEST_OUTCOME, "RequestOutcome", "decision to assess", "assessment decision")] = None
-    request_outcome_date: Annotated[date | None, *_dt(
-        False, "RequestOutcomeDate", "decision date", "date of decision to assess",
-        "decision to assess date")] = None
-    assessment_outcome: Annotated[RequestCode | None, *_cd(
-        ASSESSMENT_OUTCOME, "AssessmentOutcome", "decision to issue")] = None
-    assessment_outcome_date: Annotated[date | None, *_dt(
-        False, "AssessmentOutcomeDate", "decision to issue date", "date of decision to issue")
+    received_date: Annotated[
+        date,
+        *_dt(
+            True,
+            "ReceivedDate",
+            "date request received",
+            "request received date",
+            "request date",
+            "date received",
+            "referral date",
+        ),
+    ]
+    request_outcome: Annotated[
+        RequestCode | None,
+        *_cd(REQUEST_OUTCOME, "RequestOutcome", "decision to assess", "assessment decision"),
     ] = None
-    plan_issue_date: Annotated[date | None, *_dt(
-        False, "StartDate", "ehcp issue date", "final plan issued", "final ehcp issued",
-        "plan issued date", "date plan issued", "final plan date", "date final plan issued")
+    request_outcome_date: Annotated[
+        date | None,
+        *_dt(
+            False,
+            "RequestOutcomeDate",
+            "decision date",
+            "date of decision to assess",
+            "decision to assess date",
+        ),
     ] = None
-    week20_exception: Annotated[Flag | None, *_cd(
-        FLAG, "Week20", "20 week exception", "exception", "week 20 exception")] = None
+    assessment_outcome: Annotated[
+        RequestCode | None, *_cd(ASSESSMENT_OUTCOME, "AssessmentOutcome", "decision to issue")
+    ] = None
+    assessment_outcome_date: Annotated[
+        date | None,
+        *_dt(False, "AssessmentOutcomeDate", "decision to issue date", "date of decision to issue"),
+    ] = None
+    plan_issue_date: Annotated[
+        date | None,
+        *_dt(
+            False,
+            "StartDate",
+            "ehcp issue date",
+            "final plan issued",
+            "final ehcp issued",
+            "plan issued date",
+            "date plan issued",
+            "final plan date",
+            "date final plan issued",
+        ),
+    ] = None
+    week20_exception: Annotated[
+        Flag | None, *_cd(FLAG, "Week20", "20 week exception", "exception", "week 20 exception")
+    ] = None
 
     ORDER: ClassVar[tuple[tuple[str, str], ...]] = (
         ("received_date", "request_outcome_date"),
@@ -235,31 +267,71 @@ class PlanRecord(Record):
 
     person_id: Annotated[str, *_id(True, "personid", "child id", "pseudo id", "pupil id")]
     plan_id: Annotated[str, *_id(True, "planid", "ehcp id", "ehc plan id", "plan reference")]
-    plan_issue_date: Annotated[date, *_dt(
-        True, "StartDate", "ehcp issue date", "final plan issued", "final ehcp issued",
-        "plan issued date", "date plan issued", "plan start date", "ehcp start date")]
-    review_meeting_date: Annotated[date | None, *_dt(
-        False, "ReviewMeeting", "annual review date", "review meeting", "review date",
-        "annual review meeting date")] = None
-    review_decision_date: Annotated[date | None, *_dt(
-        False, "LastReview", "review decision date", "annual review decision date",
-        "date of review decision")] = None
-    review_outcome: Annotated[ReviewCode | None, *_cd(
-        REVIEW_OUTCOME, "ReviewOutcome", "review decision", "annual review outcome")] = None
-    amendment_notice_date: Annotated[date | None, *_dt(
-        False, "ReviewDraft", "amendment notice date", "draft amended plan date",
-        "proposed amendments date")] = None
-    amended_plan_date: Annotated[date | None, *_dt(
-        False, "final amended plan date", "amended plan issued", "amended plan issue date")
+    plan_issue_date: Annotated[
+        date,
+        *_dt(
+            True,
+            "StartDate",
+            "ehcp issue date",
+            "final plan issued",
+            "final ehcp issued",
+            "plan issued date",
+            "date plan issued",
+            "plan start date",
+            "ehcp start date",
+        ),
+    ]
+    review_meeting_date: Annotated[
+        date | None,
+        *_dt(
+            False,
+            "ReviewMeeting",
+            "annual review date",
+            "review meeting",
+            "review date",
+            "annual review meeting date",
+        ),
     ] = None
-    phase_transfer_due_date: Annotated[date | None, *_dt(
-        False, "PhaseTransferDueDate", "phase transfer due")] = None
-    phase_transfer_final_date: Annotated[date | None, *_dt(
-        False, "PhaseTransferFinalDate", "phase transfer final plan date")] = None
-    cease_date: Annotated[date | None, *_dt(False, "CeaseDate", "plan ceased date",
-                                            "date ceased", "end date")] = None
-    cease_reason: Annotated[CeaseCode | None, *_cd(CEASE_REASON, "CeaseReason",
-                                                   "reason ceased")] = None
+    review_decision_date: Annotated[
+        date | None,
+        *_dt(
+            False,
+            "LastReview",
+            "review decision date",
+            "annual review decision date",
+            "date of review decision",
+        ),
+    ] = None
+    review_outcome: Annotated[
+        ReviewCode | None,
+        *_cd(REVIEW_OUTCOME, "ReviewOutcome", "review decision", "annual review outcome"),
+    ] = None
+    amendment_notice_date: Annotated[
+        date | None,
+        *_dt(
+            False,
+            "ReviewDraft",
+            "amendment notice date",
+            "draft amended plan date",
+            "proposed amendments date",
+        ),
+    ] = None
+    amended_plan_date: Annotated[
+        date | None,
+        *_dt(False, "final amended plan date", "amended plan issued", "amended plan issue date"),
+    ] = None
+    phase_transfer_due_date: Annotated[
+        date | None, *_dt(False, "PhaseTransferDueDate", "phase transfer due")
+    ] = None
+    phase_transfer_final_date: Annotated[
+        date | None, *_dt(False, "PhaseTransferFinalDate", "phase transfer final plan date")
+    ] = None
+    cease_date: Annotated[
+        date | None, *_dt(False, "CeaseDate", "plan ceased date", "date ceased", "end date")
+    ] = None
+    cease_reason: Annotated[
+        CeaseCode | None, *_cd(CEASE_REASON, "CeaseReason", "reason ceased")
+    ] = None
 
     ORDER: ClassVar[tuple[tuple[str, str], ...]] = (
         ("plan_issue_date", "review_meeting_date"),
@@ -286,11 +358,36 @@ def columns(table: str) -> dict[str, Column]:
 IDENTIFYING_HEADERS = frozenset(
     normalise_word(h).replace(" ", "")
     for h in (
-        "surname", "forename", "first name", "firstname", "last name", "family name",
-        "given name", "name", "full name", "child name", "legal name", "preferred name",
-        "postcode", "post code", "address", "address line 1", "PersonBirthDate",
-        "date of birth", "dob", "birth date", "birthdate", "UPN", "unique pupil number",
-        "former UPN", "ULN", "UniqueLearnerNumber", "unique learner number", "nhs number",
-        "email", "phone", "telephone",
+        "surname",
+        "forename",
+        "first name",
+        "firstname",
+        "last name",
+        "family name",
+        "given name",
+        "name",
+        "full name",
+        "child name",
+        "legal name",
+        "preferred name",
+        "postcode",
+        "post code",
+        "address",
+        "address line 1",
+        "PersonBirthDate",
+        "date of birth",
+        "dob",
+        "birth date",
+        "birthdate",
+        "UPN",
+        "unique pupil number",
+        "former UPN",
+        "ULN",
+        "UniqueLearnerNumber",
+        "unique learner number",
+        "nhs number",
+        "email",
+        "phone",
+        "telephone",
     )
 )

@@ -71,9 +71,11 @@ class Validated:
             records = self.findings.astype(object).where(self.findings.notna(), None)
             findings = [Finding.model_validate(r) for r in records.to_dict("records")]
         return ValidationReport(
-            as_at=self.as_at, tables=self.summaries,
+            as_at=self.as_at,
+            tables=self.summaries,
             findings_by_code={str(k): int(v) for k, v in counts.sort_index().items()},
-            errors=int((severity == "error").sum()), warnings=int((severity == "warning").sum()),
+            errors=int((severity == "error").sum()),
+            warnings=int((severity == "warning").sum()),
             findings=findings,
         )
 
@@ -84,10 +86,19 @@ class Validated:
 
 def _frame(file, table, row, column, value, code, message) -> pd.DataFrame:
     n = len(row) if hasattr(row, "__len__") else 1
-    return pd.DataFrame({
-        "file": file, "table": table, "row": row, "column": column, "value": value,
-        "code": code, "severity": CODES[code][0], "message": message,
-    }, index=range(n))
+    return pd.DataFrame(
+        {
+            "file": file,
+            "table": table,
+            "row": row,
+            "column": column,
+            "value": value,
+            "code": code,
+            "severity": CODES[code][0],
+            "message": message,
+        },
+        index=range(n),
+    )
 
 
 def _fmt(dates: pd.Series) -> pd.Series:
@@ -112,9 +123,17 @@ class _Checker:
         sub = self.df.loc[mask]
         raw = sub[column] if value is None else value[mask]
         msg = message if isinstance(message, str) else np.asarray(message)[mask]
-        self.parts.append(_frame(sub["_file"].to_numpy(), self.table, sub["_row"].to_numpy(),
-                                 self.header(column)[mask].to_numpy(),
-                                 raw.astype("object").to_numpy(), code, msg))
+        self.parts.append(
+            _frame(
+                sub["_file"].to_numpy(),
+                self.table,
+                sub["_row"].to_numpy(),
+                self.header(column)[mask].to_numpy(),
+                raw.astype("object").to_numpy(),
+                code,
+                msg,
+            )
+        )
         if CODES[code][0] == "error":
             self.reject |= mask
 
@@ -139,8 +158,9 @@ def validate(raw: list[RawTable], *, as_at: date, mapping: Mapping | None = None
         bad = sum(len(t.malformed) for t in raw if t.file == s.file and t.table == s.table)
         s.rows_read += bad
         s.rows_rejected += bad
-    findings = (pd.concat(parts, ignore_index=True) if parts
-                else pd.DataFrame(columns=FINDING_COLUMNS))
+    findings = (
+        pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=FINDING_COLUMNS)
+    )
     findings = findings.sort_values(["file", "row"], kind="stable", ignore_index=True)
     findings["row"] = findings["row"].astype("Int64")
     return Validated(out, findings[FINDING_COLUMNS], summaries, as_at)
@@ -164,8 +184,17 @@ def _validate_table(table: str, raws: list[RawTable], as_at: date, mapping: Mapp
     for t in raws:  # a required column missing from a file sets all its rows aside
         for name, col in spec.items():
             if col.required and name not in t.headers:
-                c.parts.append(_frame(t.file, table, t.header_row, name, None, "missing-column",
-                                      f"required column {name} not found"))
+                c.parts.append(
+                    _frame(
+                        t.file,
+                        table,
+                        t.header_row,
+                        name,
+                        None,
+                        "missing-column",
+                        f"required column {name} not found",
+                    )
+                )
                 c.reject |= (df["_file"] == t.file).to_numpy()
     has_file_cols = ~c.reject.copy()
 
@@ -178,21 +207,30 @@ def _validate_table(table: str, raws: list[RawTable], as_at: date, mapping: Mapp
             c.add(blank & has_file_cols, name, "missing-value", f"{name} is required")
         if col.kind is Kind.DATE:
             dates, bad = parse_dates(text)
-            c.add(bad, name, "invalid-date",
-                  "not a date (use YYYY-MM-DD, DD/MM/YYYY or an Excel date)")
+            c.add(
+                bad,
+                name,
+                "invalid-date",
+                "not a date (use YYYY-MM-DD, DD/MM/YYYY or an Excel date)",
+            )
             c.add(dates < EARLIEST, name, "implausible-date", "before 1990")
             if name not in FUTURE_ALLOWED:
                 c.add(dates > as_at64, name, "future-date", f"after the as-at date {as_at}")
-            parsed[name] = dates.where((dates >= EARLIEST) & (
-                (dates <= as_at64) | (name in FUTURE_ALLOWED)))
+            parsed[name] = dates.where(
+                (dates >= EARLIEST) & ((dates <= as_at64) | (name in FUTURE_ALLOWED))
+            )
         elif col.kind is Kind.CODE:
             assert col.codes is not None
             lookup = {**col.codes.lookup, **mapping.value_lookup(name)}
             uniques = text[~blank].unique()
             codes = {u: lookup.get(normalise_word(u)) for u in uniques}
             mapped = text.map(codes)
-            c.add(~blank & mapped.isna(), name, "unknown-code",
-                  f"not a {col.codes.name} code ({', '.join(col.codes.codes)})")
+            c.add(
+                ~blank & mapped.isna(),
+                name,
+                "unknown-code",
+                f"not a {col.codes.name} code ({', '.join(col.codes.codes)})",
+            )
             parsed[name] = mapped.astype("string")
         else:
             parsed[name] = text.where(~blank)
@@ -200,8 +238,9 @@ def _validate_table(table: str, raws: list[RawTable], as_at: date, mapping: Mapp
     model = TABLES[table]
     for earlier, later in model.ORDER:
         a, b = parsed[earlier], parsed[later]
-        c.add(b < a, later, "date-order",
-              f"{later} is before {earlier} (" + _fmt(a).fillna("") + ")")
+        c.add(
+            b < a, later, "date-order", f"{later} is before {earlier} (" + _fmt(a).fillna("") + ")"
+        )
     if table == "requests":
         _request_checks(c, parsed)
     _duplicates(c, parsed, table)
@@ -212,26 +251,44 @@ def _validate_table(table: str, raws: list[RawTable], as_at: date, mapping: Mapp
     summaries = []
     for t in raws:
         in_file = (df["_file"] == t.file).to_numpy()
-        summaries.append(TableSummary(
-            file=t.file, table=table, rows_read=int(in_file.sum()),
-            rows_usable=int((in_file & keep).sum()), rows_rejected=int((in_file & ~keep).sum()),
-            blank_rows_ignored=t.blank_rows,
-        ))
+        summaries.append(
+            TableSummary(
+                file=t.file,
+                table=table,
+                rows_read=int(in_file.sum()),
+                rows_usable=int((in_file & keep).sum()),
+                rows_rejected=int((in_file & ~keep).sum()),
+                blank_rows_ignored=t.blank_rows,
+            )
+        )
     return clean.reset_index(drop=True), c.parts, summaries
 
 
 def _request_checks(c: _Checker, p: pd.DataFrame) -> None:
     refused = p["request_outcome"].isin(["N", "W"]) | p["assessment_outcome"].isin(["N", "W"])
-    c.add(p["plan_issue_date"].notna() & refused.fillna(False), "plan_issue_date",
-          "outcome-contradiction", "a plan issue date on a request or assessment that ended "
-          "without a plan (outcome N or W)")
-    c.add(p["request_outcome"].isin(["N", "W"]).fillna(False)
-          & p["assessment_outcome"].isin(["Y", "N"]).fillna(False), "assessment_outcome",
-          "outcome-contradiction", "an assessment outcome on a request not assessed")
-    for outcome, when in (("request_outcome", "request_outcome_date"),
-                          ("assessment_outcome", "assessment_outcome_date")):
-        c.add((p[outcome] == "A").fillna(False) & p[when].notna(), when,
-              "outcome-date-pending", f"{when} given but {outcome} is A (pending)")
+    c.add(
+        p["plan_issue_date"].notna() & refused.fillna(False),
+        "plan_issue_date",
+        "outcome-contradiction",
+        "a plan issue date on a request or assessment that ended without a plan (outcome N or W)",
+    )
+    c.add(
+        p["request_outcome"].isin(["N", "W"]).fillna(False)
+        & p["assessment_outcome"].isin(["Y", "N"]).fillna(False),
+        "assessment_outcome",
+        "outcome-contradiction",
+        "an assessment outcome on a request not assessed",
+    )
+    for outcome, when in (
+        ("request_outcome", "request_outcome_date"),
+        ("assessment_outcome", "assessment_outcome_date"),
+    ):
+        c.add(
+            (p[outcome] == "A").fillna(False) & p[when].notna(),
+            when,
+            "outcome-date-pending",
+            f"{when} given but {outcome} is A (pending)",
+        )
 
 
 def _duplicates(c: _Checker, p: pd.DataFrame, table: str) -> None:
@@ -245,8 +302,15 @@ def _duplicates(c: _Checker, p: pd.DataFrame, table: str) -> None:
     if not dup.any():
         return
     first = c.df.groupby(key, sort=False)[["_row", "_file"]].transform("first")
-    message = ("the same record as row " + first["_row"].astype("Int64").astype(str)
-               + " of " + first["_file"])
-    column = "request_id" if table == "requests" and p["request_id"].notna().any() else (
-        "person_id" if table == "requests" else "plan_id")
+    message = (
+        "the same record as row "
+        + first["_row"].astype("Int64").astype(str)
+        + " of "
+        + first["_file"]
+    )
+    column = (
+        "request_id"
+        if table == "requests" and p["request_id"].notna().any()
+        else ("person_id" if table == "requests" else "plan_id")
+    )
     c.add(dup.to_numpy(), column, "duplicate-record", message.reindex(c.df.index))

@@ -15,8 +15,9 @@ from rich.markup import escape
 
 from ehcp_timeliness.errors import InputError
 
-out = Console(highlight=False, soft_wrap=False)
-err = Console(stderr=True, highlight=False)
+# Wider than rich's 80-column fallback when stdout is a file or a pipe (scheduled runs).
+out = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
+err = Console(stderr=True, highlight=False, soft_wrap=True)  # one-line messages
 
 
 class Exit(IntEnum):
@@ -40,15 +41,28 @@ def _as_at(value: str | None) -> date | None:
         raise typer.BadParameter(f"{value!r} is not a date in YYYY-MM-DD form") from None
 
 
-Paths = Annotated[list[Path], typer.Argument(
-    help="Extract files (CSV, XLSX) or directories of them.", show_default=False)]
-MappingOpt = Annotated[Path | None, typer.Option(
-    "--mapping", help="TOML file naming local headers and codes (see docs/extract-format.md).")]
-AsAtOpt = Annotated[str | None, typer.Option(
-    "--as-at", metavar="YYYY-MM-DD",
-    help="The date the extract was taken; dates after it are findings. Default: today.")]
-FormatOpt = Annotated[Format, typer.Option(
-    "--format", help="table: a summary for people; json: the report model on stdout.")]
+Paths = Annotated[
+    list[Path],
+    typer.Argument(help="Extract files (CSV, XLSX) or directories of them.", show_default=False),
+]
+MappingOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--mapping", help="TOML file naming local headers and codes (see docs/extract-format.md)."
+    ),
+]
+AsAtOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--as-at",
+        metavar="YYYY-MM-DD",
+        help="The date the extract was taken; dates after it are findings. Default: today.",
+    ),
+]
+FormatOpt = Annotated[
+    Format,
+    typer.Option("--format", help="table: a summary for people; json: the report model on stdout."),
+]
 
 
 def as_at_or_today(value: str | None) -> date:

@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 
 from ehcp_timeliness.cli.common import AsAtOpt, _as_at, say
-from ehcp_timeliness.sample import write_sample
+from ehcp_timeliness.output import write_atomic
+from ehcp_timeliness.sample import generate, local_mapping_toml, write_local_xlsx, write_sample
 
 
 def command(
@@ -17,6 +18,14 @@ def command(
     as_at: AsAtOpt = None,
     requests: Annotated[int, typer.Option("--requests", min=1, help="Number of requests.")] = 6000,
     plans: Annotated[int, typer.Option("--plans", min=1, help="Number of distinct plans.")] = 7000,
+    local_xlsx: Annotated[
+        bool,
+        typer.Option(
+            "--local-xlsx",
+            help="Also write local/casework.xlsx with local-style headers and codes, "
+            "and mapping-example.toml that reads it.",
+        ),
+    ] = False,
 ) -> None:
     """Write a deterministic synthetic extract (requests.csv, plans.csv) to OUTDIR."""
     kwargs = {"seed": seed, "n_requests": requests, "n_plans": plans}
@@ -25,3 +34,8 @@ def command(
         kwargs["as_at"] = when
     for path in write_sample(outdir, **kwargs):
         say(f"wrote {path}")
+    if local_xlsx:
+        target = outdir / "local" / "casework.xlsx"
+        write_atomic(target, lambda tmp: write_local_xlsx(tmp, *generate(**kwargs)))
+        (outdir / "mapping-example.toml").write_text(local_mapping_toml(), encoding="utf-8")
+        say(f"wrote {target} and {outdir / 'mapping-example.toml'}")

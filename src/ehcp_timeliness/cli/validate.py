@@ -33,11 +33,13 @@ def command(
     paths: Paths,
     mapping: MappingOpt = None,
     as_at: AsAtOpt = None,
-    findings_out: Annotated[Path | None, typer.Option(
-        "--findings-out", help="Write every finding to this CSV file.")] = None,
+    findings_out: Annotated[
+        Path | None, typer.Option("--findings-out", help="Write every finding to this CSV file.")
+    ] = None,
     format: FormatOpt = Format.table,
-    strict: Annotated[bool, typer.Option(
-        "--strict", help="Exit 1 when any error-severity finding exists.")] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Exit 1 when any error-severity finding exists.")
+    ] = False,
 ) -> None:
     """Check extracts and list what is wrong, by file, row and column."""
     when = as_at_or_today(as_at)
@@ -58,8 +60,14 @@ def render(result: Validated, shown: int = SHOWN) -> None:
     for name in ("File", "Table", "Read", "Usable", "Rejected", "Blank rows ignored"):
         summary.add_column(name, justify="left" if name in ("File", "Table") else "right")
     for s in result.summaries:
-        summary.add_row(s.file, s.table, f"{s.rows_read:,}", f"{s.rows_usable:,}",
-                        f"{s.rows_rejected:,}", f"{s.blank_rows_ignored:,}")
+        summary.add_row(
+            s.file,
+            s.table,
+            f"{s.rows_read:,}",
+            f"{s.rows_usable:,}",
+            f"{s.rows_rejected:,}",
+            f"{s.blank_rows_ignored:,}",
+        )
     out.print(summary)
     f = result.findings
     if f.empty:
@@ -72,13 +80,18 @@ def render(result: Validated, shown: int = SHOWN) -> None:
     for row in counts.sort_values(["severity", "n"], ascending=[True, False]).itertuples():
         by_code.add_row(row.code, row.severity, f"{row.n:,}")
     out.print(by_code)
-    first = Table(title=f"First {min(shown, len(f))} of {len(f):,} findings",
-                  title_justify="left")
+    first = Table(title=f"First {min(shown, len(f))} of {len(f):,} findings", title_justify="left")
     for name in ("File", "Row", "Column", "Value", "Code", "Message"):
         first.add_column(name, overflow="fold")
     for row in f.head(shown).itertuples():
-        first.add_row(Path(row.file).name, _blank(row.row), _blank(row.column),
-                      _blank(row.value), row.code, row.message)
+        first.add_row(
+            Path(row.file).name,
+            _blank(row.row),
+            _blank(row.column),
+            _blank(row.value),
+            row.code,
+            row.message,
+        )
     out.print(first)
 
 

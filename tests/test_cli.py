@@ -1,0 +1,131 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from ehcp_timeliness import __version__
+from ehcp_timeliness.cli.app import app
+from ehcp_timeliness.load import load
+
+runner = CliRunner()
+SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
+BAD = (
+    "person_id,received_date,request_outcome\n"
+    "P1,2024-01-05,Y\n"
+    "P2,31/02/2024,Y\n"
+    "P3,2024-02-01,maybe\n"
+)
+
+
+def test_version():
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert __version__ in result.stdout
+
+
+def test_module_entry_point():
+    done = subprocess.run(
+        [sys.executable, "-m", "ehcp_timeliness", "--version"], capture_output=True, text=True
+    )
+    assert done.returncode == 0 and __version__ in done.stdout
+
+
+def test_json_is_the_core_report(write):
+    path = write("requests.csv", BAD)
+    result = runner.invoke(
+        app, ["validate", str(path), "--as-at", "2025-01-01", "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    core = load([path], as_at=date(2025, 1, 1)).report()
+    assert json.loads(result.stdout) == json.loads(core.model_dump_json())
+    assert json.loads(result.stdout)["findings_by_code"] == {"invalid-date": 1, "unknown-code": 1}
+
+
+def test_findings_out_and_strict(write, tmp_path):
+    path = write("requests.csv", BAD)
+    out = tmp_path / "out" / "findings.csv"
+    args = ["validate", str(path), "--as-at", "2025-01-01", "--findings-out", str(out)]
+    assert runner.invoke(app, args).exit_code == 0
+    assert runner.invoke(app, [*args, "--strict"]).exit_code == 1
+    found = pd.read_csv(out, dtype=str, encoding="utf-8-sig")
+    assert list(found.columns) == [
+        "file",
+        "table",
+        "row",
+        "column",
+        "value",
+        "code",
+        "severity",
+        "message",
+    ]
+    assert found[["row", "column", "value", "code"]].values.tolist() == [
+        ["3", "received_date", "31/02/2024", "invalid-date"],
+        ["4", "request_outcome", "maybe", "unknown-code"],
+    ]
+    assert [p.name for p in out.parent.iterdir()] == ["findings.csv"]  # no temp file left
+
+
+def test_strict_passes_clean_input():
+    result = runner.invoke(app, ["validate", str(SAMPLE), "--as-at", "2025-03-31", "--strict"])
+    assert result.exit_code == 0, result.output
+    assert "6,000" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("notes.txt", "hello", "not a CSV or XLSX file"),
+        ("other.csv", "a,b\n1,2\n", "no recognisable columns"),
+        ("fake.xlsx", "not a zip", "not a readable XLSX workbook"),
+    ],
+)
+def test_unreadable_input_exits_3(write, name, content, message):
+    path = write(name, content)
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 3
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_missing_file_exits_3(tmp_path):
+    result = runner.invoke(app, ["validate", str(tmp_path / "nope.csv")])
+    assert result.exit_code == 3 and "no such file" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ("[columns]\nrecieved_date = 'X'\n", "unknown canonical column(s): recieved_date"),
+        ("colums = {}\n", "colums: Extra inputs are not permitted"),
+        ("[values.request_outcome]\n'Agreed' = 'Q'\n", "not one of A, H, N, W, Y"),
+        ("[columns\n", "not valid TOML"),
+        ("schema_version = 2\n", "schema_version 2 is not supported"),
+    ],
+)
+def test_malformed_mapping_exits_3(write, toml, message):
+    data = write("requests.csv", BAD)
+    mapping = write("mapping.toml", toml)
+    result = runner.invoke(app, ["validate", str(data), "--mapping", str(mapping)])
+    assert result.exit_code == 3, result.output
+    assert message in result.stderr
+    assert str(mapping) in result.stderr
+
+
+def test_bad_as_at_is_a_usage_error(write):
+    path = write("requests.csv", BAD)
+    assert runner.invoke(app, ["validate", str(path), "--as-at", "01/02/2025"]).exit_code == 2
+
+
+def test_sample_command_is_deterministic(tmp_path):
+    for d in ("a", "b"):
+        args = ["sample", str(tmp_path / d), "--requests", "300", "--plans", "200", "--seed", "7"]
+        assert runner.invoke(app, args).exit_code == 0
+    for name in ("requests.csv", "plans.csv"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()

@@ -1,0 +1,39 @@
+"""The docs cannot drift: every command, option, finding code and column is documented."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from ehcp_timeliness.cli.app import app
+from ehcp_timeliness.findings import CODES
+from ehcp_timeliness.schema import TABLES, columns
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+
+def test_every_option_is_documented():
+    cli = typer.main.get_command(app)
+    reference = (DOCS / "cli.md").read_text()
+    for name, command in cli.commands.items():
+        assert f"## `ehcp {name}" in reference, name
+        assert command.help, f"{name} has no help text"
+        for param in command.params:
+            if param.param_type_name == "option":
+                assert param.help, f"{name} {param.opts} has no help text"
+                for opt in param.opts:
+                    assert f"`{opt}" in reference, f"{name} {opt} is not in docs/cli.md"
+
+
+def test_every_finding_code_is_documented():
+    findings = (DOCS / "findings.md").read_text()
+    for code, (severity, _meaning) in CODES.items():
+        assert f"| `{code}` | {severity} |" in findings, code
+
+
+def test_every_column_is_documented():
+    extract = (DOCS / "extract-format.md").read_text()
+    for table in TABLES:
+        for name in columns(table):
+            assert f"| `{name}` |" in extract, name
