@@ -80,6 +80,7 @@ TEXT = st.one_of(
         )
     ),
     st.text(alphabet="0123456789/-: .Tx", max_size=14),
+    st.from_regex(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}\Z"),
     st.just(""),
 )
 

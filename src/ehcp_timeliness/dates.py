@@ -59,56 +59,86 @@ def parse_date(raw: str | None) -> date | None:
     return date(int(m["sy"]), int(m["sm"]), int(m["sd"]))
 
 
+_STRICT_ISO = r"^\d{4}-\d{2}-\d{2}$"
+
+
 def _field(parts: pa.StructArray, name: str) -> np.ndarray:
-    """One regex group as int64, 0 where the group did not take part."""
+    """One regex group as int64, 0 where the group did not take part or nothing matched."""
     col = pc.struct_field(parts, name)
     col = pc.if_else(pc.equal(col, ""), None, col)
     return pc.fill_null(pc.cast(col, pa.int64()), 0).to_numpy(zero_copy_only=False)
+
+
+def _parse_general(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Every accepted form, via RE2 groups; ``datetime64[D]`` with NaT where not a date."""
+    parts = pc.extract_regex(arr, DATE_PATTERN)  # null where the pattern does not match
+    iy, im, iday = _field(parts, "iy"), _field(parts, "im"), _field(parts, "id")
+    sy, sm, sday = _field(parts, "sy"), _field(parts, "sm"), _field(parts, "sd")
+    serial_text = pc.fill_null(pc.struct_field(parts, "serial"), "")
+    is_serial = pc.not_equal(serial_text, "").to_numpy(zero_copy_only=False)
+    serial = _field(parts, "serial")
+    is_iso = iy > 0
+    y = np.where(is_iso, iy, sy)
+    m = np.where(is_iso, im, sm)
+    d = np.where(is_iso, iday, sday)
+
+    ymd_ok = ~is_serial & (y >= 1) & (m >= 1) & (m <= 12) & (d >= 1)
+    month_start = (np.where(ymd_ok, y, 1970) - 1970) * 12 + (np.where(ymd_ok, m, 1) - 1)
+    days = month_start.astype("datetime64[M]").astype("datetime64[D]") + (
+        np.where(ymd_ok, d, 1) - 1
+    )
+    ymd_ok &= days.astype("datetime64[M]").astype(np.int64) == month_start  # no 31 Feb
+
+    serial_ok = is_serial & (serial >= EXCEL_SERIAL_MIN) & (serial <= EXCEL_SERIAL_MAX)
+    epoch = np.datetime64(EXCEL_EPOCH.isoformat(), "D")
+    days = np.where(serial_ok, epoch + serial.astype("timedelta64[D]"), days)
+    return np.where(ymd_ok | serial_ok, days, np.datetime64("NaT"))
+
+
+def as_arrow_text(values: pd.Series) -> pa.Array | pa.ChunkedArray:
+    """A pandas text column as Arrow strings, without copying when it is already Arrow."""
+    backing = getattr(values.array, "__arrow_array__", None)
+    arr = backing() if backing is not None else None
+    if arr is None or not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        arr = pa.array(values.astype(object), type=pa.string(), from_pandas=True)
+    return arr
+
+
+def blank_text(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """True where a text cell is null, empty or only spaces."""
+    empty = pc.or_(pc.equal(pc.utf8_length(arr), 0), pc.utf8_is_space(arr))
+    return pc.fill_null(empty, True).to_numpy(zero_copy_only=False)
 
 
 def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Parse a text column.
 
     Returns ``(dates, bad)``: ``dates`` is ``datetime64[s]`` with NaT for blanks and bad values;
-    ``bad`` is True where a non-blank value is not a date.
+    ``bad`` is True where a non-blank value is not a date. Strict ISO values, nearly all of a
+    typical extract, take Arrow's strict ISO cast; only the rest (trimmed) take the general
+    RE2 path.
     """
-    arr = pa.array(values.astype("str"), type=pa.string(), from_pandas=True)
-    arr = pc.utf8_trim_whitespace(arr)
-    blank = pc.fill_null(pc.equal(arr, ""), True).to_numpy(zero_copy_only=False)
-    parts = pc.extract_regex(arr, DATE_PATTERN)
-    matched = pc.is_valid(parts).to_numpy(zero_copy_only=False)
-    parts = pc.fill_null(parts, pa.scalar({k: "" for k in _group_names()}, parts.type))
-
-    iy, im, iday = _field(parts, "iy"), _field(parts, "im"), _field(parts, "id")
-    sy, sm, sday = _field(parts, "sy"), _field(parts, "sm"), _field(parts, "sd")
-    serial = _field(parts, "serial")
-    is_serial = matched & (pc.struct_field(parts, "serial").to_numpy(zero_copy_only=False) != "")
-    is_iso = matched & (iy > 0)
-    y = np.where(is_iso, iy, sy)
-    m = np.where(is_iso, im, sm)
-    d = np.where(is_iso, iday, sday)
-
-    ymd_ok = matched & ~is_serial & (y >= 1) & (m >= 1) & (m <= 12) & (d >= 1)
-    y_safe = np.where(ymd_ok, y, 1970)
-    m_safe = np.where(ymd_ok, m, 1)
-    d_safe = np.where(ymd_ok, d, 1)
-    month_start = (y_safe - 1970) * 12 + (m_safe - 1)
-    days = month_start.astype("datetime64[M]").astype("datetime64[D]") + (d_safe - 1)
-    ymd_ok &= days.astype("datetime64[M]").astype(np.int64) == month_start  # no 31 Feb
-
-    serial_ok = is_serial & (serial >= EXCEL_SERIAL_MIN) & (serial <= EXCEL_SERIAL_MAX)
-    epoch = np.datetime64(EXCEL_EPOCH.isoformat(), "D")
-    days = np.where(serial_ok, epoch + serial.astype("timedelta64[D]"), days)
-    ok = ymd_ok | serial_ok
-    days = np.where(ok, days, np.datetime64("NaT"))
+    arr = as_arrow_text(values)
+    blank = blank_text(arr)
+    iso = pc.fill_null(pc.match_substring_regex(arr, _STRICT_ISO), False)
+    iso_np = iso.to_numpy(zero_copy_only=False)
+    seconds = np.full(len(arr), np.datetime64("NaT"), dtype="datetime64[s]")
+    general = ~iso_np & ~blank
+    if iso_np.any():
+        try:
+            iso_days = pc.cast(pc.cast(pc.filter(arr, iso), pa.date32()), pa.timestamp("s"))
+        except pa.ArrowInvalid:  # some day that does not exist: let the general path say which
+            general |= iso_np
+        else:
+            seconds[iso_np] = iso_days.to_numpy()
+            seconds[seconds < np.datetime64("0001-01-01")] = np.datetime64("NaT")  # no year 0
+    if general.any():
+        trimmed = pc.utf8_trim_whitespace(pc.filter(arr, pa.array(general)))
+        seconds[general] = _parse_general(trimmed)
     return (
-        pd.Series(days.astype("datetime64[s]"), index=values.index),
-        pd.Series(~blank & ~ok, index=values.index),
+        pd.Series(seconds, index=values.index, copy=False),
+        pd.Series(~blank & np.isnat(seconds), index=values.index, copy=False),
     )
-
-
-def _group_names() -> list[str]:
-    return list(_DATE_RE.groupindex)
 
 
 # --- Calendar arithmetic -------------------------------------------------------------------

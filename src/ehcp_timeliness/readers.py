@@ -17,8 +17,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from ehcp_timeliness.dates import as_arrow_text, blank_text
 from ehcp_timeliness.errors import InputError
 from ehcp_timeliness.mapping import Mapping
 from ehcp_timeliness.schema import IDENTIFYING_HEADERS, TABLES, columns
@@ -138,14 +140,19 @@ def _make_table(
     keep = [i for i, n in enumerate(names) if n is not None]
     data = data.iloc[:, keep]
     data.columns = [names[i] for i in keep]
-    blank = (
-        data.isna().all(axis=1) | (data.fillna("").apply(lambda c: c.str.strip()) == "").all(axis=1)
-        if len(data.columns)
-        else pd.Series(True, index=data.index)
-    )
+    # Blank rows (every cell empty or spaces, as Excel leaves at the end of a sheet): narrow
+    # the candidates column by column, so a full extract costs about one column's check.
+    candidates = np.arange(len(data))
+    for name in data.columns:
+        if not candidates.size:
+            break
+        cells = pc.take(as_arrow_text(data[name]), pa.array(candidates))
+        candidates = candidates[blank_text(cells)]
+    blank = np.zeros(len(data), dtype=bool)
+    blank[candidates] = True
     blank_count = int(blank.sum())
     if blank_count:
-        data, rows = data.loc[~blank.to_numpy()], rows[~blank.to_numpy()]
+        data, rows = data.loc[~blank], rows[~blank]
     return RawTable(
         file,
         table,
@@ -162,64 +169,79 @@ def _make_table(
 # --- CSV -------------------------------------------------------------------------------------
 
 
-def _decode_choice(raw: bytes) -> str:
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return "utf-8-sig"
+BOM = b"\xef\xbb\xbf"
+_NOT_UTF8 = object()  # _csv_fast's answer when the body is not valid UTF-8
+
+
+def _decode(data: bytes, bom: bool) -> tuple[str, str]:
+    """(text, encoding): UTF-8 when it decodes, else Windows-1252 as Excel saves it."""
     try:
-        raw.decode("utf-8")
+        return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
-        return "cp1252"
-    return "utf-8"
+        if bom:
+            return data.decode("utf-8", errors="replace"), "utf-8"
+        return data.decode("cp1252", errors="replace"), "cp1252"
 
 
 def read_csv(path: Path, mapping: Mapping) -> RawTable:
+    """Read a CSV as Excel saves it: UTF-8 with or without a BOM, or cp1252."""
     raw = path.read_bytes()
-    encoding = _decode_choice(raw)
-    first_line = raw.split(b"\n", 1)[0].decode(encoding, errors="replace").lstrip("\ufeff")
-    headers = next(csv.reader([first_line]), [])
+    bom = raw.startswith(BOM)
+    body = raw[len(BOM) :] if bom else raw
+    end = body.find(b"\n")
+    header_text, encoding = _decode(body[: end if end >= 0 else len(body)], bom)
+    headers = next(csv.reader([header_text.rstrip("\r")]), [])
     table = recognise(headers, mapping)
     if table is None:
         raise InputError(
             f"{path}: no recognisable columns (neither a requests nor a plans table;"
             " use --mapping to name them)"
         )
-    data, rows, malformed = _csv_fast(raw, encoding, len(headers))
-    if data is None:
-        data, rows, malformed = _csv_exact(raw, encoding, len(headers))
+    result = _csv_fast(body, "utf8", len(headers))
+    if result is _NOT_UTF8 and not bom:
+        result = _csv_fast(body, "cp1252", len(headers))
+    if result is None or result is _NOT_UTF8:
+        result = _csv_exact(body, bom, len(headers))
+    data, rows, malformed = result
     return _make_table(str(path), table, headers, data, rows, 1, mapping, malformed)
 
 
-def _csv_fast(raw: bytes, encoding: str, width: int):
+def _csv_fast(body: bytes, encoding: str, width: int):
     """pyarrow's parser, used when each line is one record (so row numbers are exact)."""
-    text_encoding = "utf8" if encoding.startswith("utf-8") else encoding
-    body = raw[3:] if encoding == "utf-8-sig" else raw
     try:
         table = pacsv.read_csv(
             pa.BufferReader(body),
             read_options=pacsv.ReadOptions(
-                encoding=text_encoding,
+                encoding=encoding,
                 skip_rows=1,
                 column_names=[f"c{i}" for i in range(width)],
             ),
             parse_options=pacsv.ParseOptions(newlines_in_values=False),
             convert_options=pacsv.ConvertOptions(
-                column_types={f"c{i}": pa.string() for i in range(width)},
+                column_types={f"c{i}": pa.large_string() for i in range(width)},
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
             ),
         )
-    except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError):
-        return None, None, None  # ragged rows, stray quotes...: read slowly and say which
+    except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError) as exc:
+        if "UTF8" in str(exc):
+            return _NOT_UTF8
+        return None  # ragged rows, stray quotes...: read slowly and say which
     lines = body.count(b"\n") + (0 if body.endswith(b"\n") else 1)
     if table.num_rows + 1 != lines:
-        return None, None, None  # blank lines or line breaks inside cells: count exactly
-    data = table.to_pandas(types_mapper=lambda t: pd.StringDtype("pyarrow"))
+        return None  # blank lines or line breaks inside cells: count exactly
+    # Wrapping the Arrow columns (large_string, as pandas keeps them) is ~10x cheaper than
+    # to_pandas(), which copies them.
+    data = pd.DataFrame(
+        {name: pd.arrays.ArrowStringArray(table.column(name)) for name in table.column_names}
+    )
     return data, np.arange(2, table.num_rows + 2), []
 
 
-def _csv_exact(raw: bytes, encoding: str, width: int):
+def _csv_exact(body: bytes, bom: bool, width: int):
     """Python's csv module: slower, but numbers rows as a spreadsheet shows them."""
-    reader = csv.reader(io.StringIO(raw.decode(encoding, errors="replace"), newline=""))
+    text, _ = _decode(body, bom)
+    reader = csv.reader(io.StringIO(text, newline=""))
     next(reader, None)
     records, rows, malformed = [], [], []
     for number, record in enumerate(reader, start=2):

@@ -8,15 +8,19 @@ per-row ``model_validate`` agree.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict, Field
 
 from ehcp_timeliness import __version__
-from ehcp_timeliness.dates import parse_dates
+from ehcp_timeliness.dates import as_arrow_text, parse_dates
 from ehcp_timeliness.findings import CODES, FINDING_COLUMNS, Finding
 from ehcp_timeliness.mapping import Mapping
 from ehcp_timeliness.readers import RawTable
@@ -102,7 +106,7 @@ def _frame(file, table, row, column, value, code, message) -> pd.DataFrame:
 
 
 def _fmt(dates: pd.Series) -> pd.Series:
-    return dates.dt.strftime("%Y-%m-%d")
+    return dates.dt.strftime("%Y-%m-%d").fillna("")
 
 
 class _Checker:
@@ -116,13 +120,18 @@ class _Checker:
     def header(self, column: str) -> pd.Series:
         return self.df["_file"].map({f: h.get(column, column) for f, h in self.headers.items()})
 
-    def add(self, mask, column: str, code: str, message, value=None) -> None:
+    def add(self, mask, column: str, code: str, message: str | Callable[[np.ndarray], Any]) -> None:
+        """Record a finding for each row in ``mask``, naming ``column``'s raw value.
+
+        ``message`` is text, or a function of the mask giving one message per flagged row
+        (so that messages are only built for the few rows that need them).
+        """
         mask = np.asarray(mask, dtype=bool)
         if not mask.any():
             return
-        sub = self.df.loc[mask]
-        raw = sub[column] if value is None else value[mask]
-        msg = message if isinstance(message, str) else np.asarray(message)[mask]
+        sub = self.df.loc[mask, ["_file", "_row", column]]
+        raw = sub[column]
+        msg = message if isinstance(message, str) else np.asarray(message(mask))
         self.parts.append(
             _frame(
                 sub["_file"].to_numpy(),
@@ -201,12 +210,9 @@ def _validate_table(table: str, raws: list[RawTable], as_at: date, mapping: Mapp
     parsed = pd.DataFrame(index=df.index)
     as_at64 = np.datetime64(as_at)
     for name, col in spec.items():
-        text = df[name].astype("string").str.strip()
-        blank = text.isna() | (text == "")
-        if col.required:
-            c.add(blank & has_file_cols, name, "missing-value", f"{name} is required")
         if col.kind is Kind.DATE:
-            dates, bad = parse_dates(text)
+            dates, bad = parse_dates(df[name])
+            blank = dates.isna() & ~bad
             c.add(
                 bad,
                 name,
@@ -219,27 +225,37 @@ def _validate_table(table: str, raws: list[RawTable], as_at: date, mapping: Mapp
             parsed[name] = dates.where(
                 (dates >= EARLIEST) & ((dates <= as_at64) | (name in FUTURE_ALLOWED))
             )
-        elif col.kind is Kind.CODE:
-            assert col.codes is not None
-            lookup = {**col.codes.lookup, **mapping.value_lookup(name)}
-            uniques = text[~blank].unique()
-            codes = {u: lookup.get(normalise_word(u)) for u in uniques}
-            mapped = text.map(codes)
-            c.add(
-                ~blank & mapped.isna(),
-                name,
-                "unknown-code",
-                f"not a {col.codes.name} code ({', '.join(col.codes.codes)})",
-            )
-            parsed[name] = mapped.astype("string")
         else:
-            parsed[name] = text.where(~blank)
+            text = pd.Series(
+                pc.utf8_trim_whitespace(as_arrow_text(df[name])), dtype="string", index=df.index
+            )
+            blank = (text.isna() | (text == "")).to_numpy()
+            if col.kind is Kind.CODE:
+                assert col.codes is not None
+                lookup = {**col.codes.lookup, **mapping.value_lookup(name)}
+                mapped = _map_codes(text, lookup)
+                c.add(
+                    ~blank & mapped.isna().to_numpy(),
+                    name,
+                    "unknown-code",
+                    f"not a {col.codes.name} code ({', '.join(col.codes.codes)})",
+                )
+                parsed[name] = mapped
+            else:
+                parsed[name] = text.where(~blank)
+        if col.required:
+            c.add(blank & has_file_cols, name, "missing-value", f"{name} is required")
 
     model = TABLES[table]
     for earlier, later in model.ORDER:
         a, b = parsed[earlier], parsed[later]
         c.add(
-            b < a, later, "date-order", f"{later} is before {earlier} (" + _fmt(a).fillna("") + ")"
+            b < a,
+            later,
+            "date-order",
+            lambda m, a=a, earlier=earlier, later=later: (
+                f"{later} is before {earlier} (" + _fmt(a[m]) + ")"
+            ),
         )
     if table == "requests":
         _request_checks(c, parsed)
@@ -262,6 +278,18 @@ def _validate_table(table: str, raws: list[RawTable], as_at: date, mapping: Mapp
             )
         )
     return clean.reset_index(drop=True), c.parts, summaries
+
+
+def _map_codes(text: pd.Series, lookup: dict[str, str]) -> pd.Series:
+    """Canonical codes for a text column (NA where blank or unknown), one lookup per distinct
+    value rather than per row."""
+    arr = as_arrow_text(text)
+    words = pc.unique(arr)
+    codes = pa.array(
+        [lookup.get(normalise_word(w)) if w else None for w in words.to_pylist()], pa.string()
+    )
+    mapped = pc.take(codes, pc.index_in(arr, value_set=words))
+    return pd.Series(mapped, dtype="string", index=text.index)
 
 
 def _request_checks(c: _Checker, p: pd.DataFrame) -> None:
@@ -292,25 +320,36 @@ def _request_checks(c: _Checker, p: pd.DataFrame) -> None:
 
 
 def _duplicates(c: _Checker, p: pd.DataFrame, table: str) -> None:
-    """Later copies of a record are set aside; the message names the row that is kept."""
+    """Later copies of a record are set aside; the message names the row that is kept.
+
+    Requests are the same record when they share a ``request_id``, or, without one, the same
+    ``person_id`` and ``received_date``; plan rows when they share ``plan_id`` and
+    ``review_meeting_date``.
+    """
     if table == "requests":
-        key = p["request_id"].fillna(p["person_id"] + "|" + _fmt(p["received_date"]).fillna(""))
+        has_id = p["request_id"].notna()
+        parts = [p["request_id"], p["person_id"].where(~has_id), p["received_date"].where(~has_id)]
+        column = "request_id" if has_id.any() else "person_id"
     else:
-        key = p["plan_id"] + "|" + _fmt(p["review_meeting_date"]).fillna("")
-    key = key.where(~c.reject)  # rows already set aside are nobody's original
-    dup = key.duplicated(keep="first") & key.notna()
+        parts = [p["plan_id"], p["review_meeting_date"]]
+        column = "plan_id"
+    live = ~c.reject  # rows already set aside are nobody's original
+    key = np.zeros(len(p), dtype=np.int64)
+    for part in parts:  # one integer per distinct combination
+        codes, uniques = pd.factorize(part, use_na_sentinel=False)
+        key = key * (len(uniques) + 1) + codes
+        key = pd.factorize(key)[0]  # keep it small so the next product cannot overflow
+    keyed = pd.Series(key[live])
+    dup = np.zeros(len(p), dtype=bool)
+    dup[live] = keyed.duplicated(keep="first").to_numpy()
     if not dup.any():
         return
-    first = c.df.groupby(key, sort=False)[["_row", "_file"]].transform("first")
-    message = (
-        "the same record as row "
-        + first["_row"].astype("Int64").astype(str)
-        + " of "
-        + first["_file"]
-    )
-    column = (
-        "request_id"
-        if table == "requests" and p["request_id"].notna().any()
-        else ("person_id" if table == "requests" else "plan_id")
-    )
-    c.add(dup.to_numpy(), column, "duplicate-record", message.reindex(c.df.index))
+    first_of = pd.Series(np.flatnonzero(live)).groupby(keyed.to_numpy()).transform("first")
+    kept = np.full(len(p), -1)
+    kept[live] = first_of.to_numpy()
+
+    def message(m: np.ndarray) -> pd.Series:
+        origin = c.df.iloc[kept[m]]
+        return "the same record as row " + origin["_row"].astype(str) + " of " + origin["_file"]
+
+    c.add(dup, column, "duplicate-record", message)
