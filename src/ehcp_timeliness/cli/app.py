@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from ehcp_timeliness import __version__
-from ehcp_timeliness.cli import sample, validate
+from ehcp_timeliness.cli import report, rules, sample, validate
 
 app = typer.Typer(
     name="ehcp",
@@ -38,6 +38,8 @@ def root(
 
 
 app.command("validate")(validate.command)
+app.command("report")(report.command)
+app.command("rules")(rules.command)
 app.command("sample")(sample.command)
 
 

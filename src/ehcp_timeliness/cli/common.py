@@ -32,15 +32,6 @@ class Format(StrEnum):
     json = "json"
 
 
-def _as_at(value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return datetime.strptime(value, "%Y-%m-%d").date()
-    except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a date in YYYY-MM-DD form") from None
-
-
 Paths = Annotated[
     list[Path],
     typer.Argument(help="Extract files (CSV, XLSX) or directories of them.", show_default=False),
@@ -65,8 +56,25 @@ FormatOpt = Annotated[
 ]
 
 
+RulesOpt = Annotated[Path | None, typer.Option(
+    "--rules", help="A folder of TOML rule files (or one file) adding to or replacing the "
+    "built-in rules by id (see docs/rules.md).")]  # fmt: skip
+StrictOpt = Annotated[bool, typer.Option(
+    "--strict", help="Exit 1 when any error-severity finding exists.")]  # fmt: skip
+
+
+def parse_date_option(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date in YYYY-MM-DD form",
+                                 param_hint=option) from None  # fmt: skip
+
+
 def as_at_or_today(value: str | None) -> date:
-    parsed = _as_at(value)
+    parsed = parse_date_option(value, "--as-at")
     return parsed if parsed is not None else date.today()
 
 

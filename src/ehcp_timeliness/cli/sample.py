@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ehcp_timeliness.cli.common import AsAtOpt, _as_at, say
+from ehcp_timeliness.cli.common import AsAtOpt, parse_date_option, say
 from ehcp_timeliness.output import write_atomic
 from ehcp_timeliness.sample import generate, local_mapping_toml, write_local_xlsx, write_sample
 
@@ -29,7 +29,7 @@ def command(
 ) -> None:
     """Write a deterministic synthetic extract (requests.csv, plans.csv) to OUTDIR."""
     kwargs = {"seed": seed, "n_requests": requests, "n_plans": plans}
-    when = _as_at(as_at)
+    when = parse_date_option(as_at, "--as-at")
     if when is not None:
         kwargs["as_at"] = when
     for path in write_sample(outdir, **kwargs):

@@ -16,6 +16,7 @@ from ehcp_timeliness.cli.common import (
     FormatOpt,
     MappingOpt,
     Paths,
+    StrictOpt,
     as_at_or_today,
     err,
     out,
@@ -37,9 +38,7 @@ def command(
         Path | None, typer.Option("--findings-out", help="Write every finding to this CSV file.")
     ] = None,
     format: FormatOpt = Format.table,
-    strict: Annotated[
-        bool, typer.Option("--strict", help="Exit 1 when any error-severity finding exists.")
-    ] = False,
+    strict: StrictOpt = False,
 ) -> None:
     """Check extracts and list what is wrong, by file, row and column."""
     when = as_at_or_today(as_at)

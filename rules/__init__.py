@@ -1,0 +1,1 @@
+"""The built-in rule files, importable as package data (ehcp_timeliness.builtin_rules)."""

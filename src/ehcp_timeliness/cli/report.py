@@ -1,0 +1,221 @@
+"""``ehcp report``: which deadlines were met and missed, what is open, what is due next."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from ehcp_timeliness.cases import write_cases
+from ehcp_timeliness.cli.common import (
+    Exit,
+    MappingOpt,
+    Paths,
+    RulesOpt,
+    StrictOpt,
+    out,
+    parse_date_option,
+    run,
+    say,
+)
+from ehcp_timeliness.engine import dimensions, evaluate
+from ehcp_timeliness.load import load
+from ehcp_timeliness.output import write_atomic
+from ehcp_timeliness.report import Period, Report, build_report, parse_period
+from ehcp_timeliness.rules import load_rules
+from ehcp_timeliness.validate import Validated
+
+
+def command(
+    paths: Paths,
+    as_at: Annotated[
+        str,
+        typer.Option(
+            "--as-at",
+            metavar="YYYY-MM-DD",
+            help="The date the extract was taken: open cases are judged as at this date.",
+            show_default=False,
+        ),
+    ],
+    rules_dir: RulesOpt = None,
+    mapping: MappingOpt = None,
+    period: Annotated[
+        str | None,
+        typer.Option(
+            "--period",
+            help="Completed cases counted in: 2024 (calendar year), 2024-25 "
+            "(financial year), 2024-Q1, 2024-03 (month) or rolling-12 (default).",
+        ),
+    ] = None,
+    from_: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            metavar="YYYY-MM-DD",
+            help="Start of a custom period (with --to, or to the as-at date).",
+        ),
+    ] = None,
+    to: Annotated[
+        str | None,
+        typer.Option("--to", metavar="YYYY-MM-DD", help="End of a custom period (needs --from)."),
+    ] = None,
+    by: Annotated[
+        str | None,
+        typer.Option(
+            "--by",
+            metavar="COLUMN",
+            help="Break every figure down by this dimension column (team, primary_need...).",
+        ),
+    ] = None,
+    due_within: Annotated[
+        int,
+        typer.Option(
+            "--due-within",
+            min=1,
+            metavar="WEEKS",
+            help="Count open cases falling due within this many weeks of the as-at date.",
+        ),
+    ] = 4,
+    cases_out: Annotated[
+        Path | None,
+        typer.Option("--cases-out", help="Write every evaluated (record, rule) to this CSV file."),
+    ] = None,
+    json_out: Annotated[
+        str | None,
+        typer.Option(
+            "--json",
+            metavar="FILE|-",
+            help="Write the report model as JSON to FILE, or to stdout with -.",
+        ),
+    ] = None,
+    strict: StrictOpt = False,
+) -> None:
+    """Report statutory timeliness: met, late, open, overdue and due soon, per rule."""
+    when = parse_date_option(as_at, "--as-at")
+    assert when is not None
+    chosen = _period(period, from_, to, when)
+    rules = run(lambda: load_rules(rules_dir))
+    validated = run(lambda: load(paths, mapping_file=mapping, as_at=when, progress=say))
+    if by is not None:
+        known = {d for t, f in validated.tables.items() for d in dimensions(f, t)}
+        if by not in known:
+            raise typer.BadParameter(
+                f"{by!r} is not a column of the extract (dimensions: "
+                f"{', '.join(sorted(known)) or 'none'})", param_hint="--by")  # fmt: skip
+    say("evaluating rules")
+    cases = evaluate(validated.tables, rules, as_at=when)
+    report = build_report(validated, cases, rules, as_at=when, period=chosen,
+                          due_within=due_within, by=by)  # fmt: skip
+    if cases_out is not None:
+        write_cases(cases, cases_out)
+        say(f"wrote {len(cases):,} cases to {cases_out}")
+    if json_out == "-":
+        typer.echo(report.model_dump_json(indent=2))
+    else:
+        if json_out is not None:
+            text = report.model_dump_json(indent=2)
+            write_atomic(Path(json_out), lambda tmp: tmp.write_text(text, encoding="utf-8"))
+            say(f"wrote {json_out}")
+        render(report, validated)
+    if strict and validated.has_errors:
+        raise typer.Exit(Exit.FINDINGS)
+
+
+def _period(period: str | None, start: str | None, end: str | None, as_at: date) -> Period:
+    if start is not None or end is not None:
+        if period is not None:
+            raise typer.BadParameter(
+                "give --period or --from/--to, not both", param_hint="--period"
+            )
+        first = parse_date_option(start, "--from")
+        if first is None:
+            raise typer.BadParameter("--to needs --from", param_hint="--to")
+        last = parse_date_option(end, "--to") or as_at
+        if last < first:
+            raise typer.BadParameter("--to is before --from", param_hint="--to")
+        return Period(label=f"{first:%d %b %Y} to {last:%d %b %Y}", start=first, end=last)
+    try:
+        return parse_period(period, as_at)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--period") from None
+
+
+def _pct(rate: float | None) -> str:
+    return "" if rate is None else f"{rate:.1%}"
+
+
+def render(report: Report, validated: Validated) -> None:
+    rows = sum(s.rows_read for s in report.inputs)
+    usable = sum(s.rows_usable for s in report.inputs)
+    rejected = rows - usable
+    out.print(
+        f"[bold]EHC plan timeliness[/] as at {report.as_at:%d %B %Y}; completed cases counted "
+        f"in {report.period.label} ({report.period.start:%d/%m/%Y} to "
+        f"{report.period.end:%d/%m/%Y})."
+    )
+    line = f"Input: {rows:,} rows read, {usable:,} usable, {rejected:,} rejected"
+    if report.findings_by_code:
+        codes = ", ".join(f"{k} {v:,}" for k, v in report.findings_by_code.items())
+        line += f" (findings: {codes}; run ehcp validate for the detail)"
+    out.print(line + ".", markup=False)
+
+    table = Table(title="Statutory clocks", title_justify="left")
+    for name in ("Rule", "Limit", "Completed", "Met", "Late", "On time", "Open", "Overdue",
+                 f"Due in {report.due_within_weeks} wk"):  # fmt: skip
+        table.add_column(name, justify="left" if name in ("Rule", "Limit") else "right")
+    for r in report.rules:
+        table.add_row(r.rule, r.limit, f"{r.completed:,}", f"{r.met:,}", f"{r.late:,}",
+                      _pct(r.on_time_rate), f"{r.open:,}", f"{r.overdue:,}",
+                      f"{r.due_soon:,}")  # fmt: skip
+    out.print(table)
+
+    p = report.plan_20w
+    if p is not None:
+        t = Table(title="EHC plans issued within 20 weeks (as DfE counts them)",
+                  title_justify="left")  # fmt: skip
+        t.add_column("Measure")
+        t.add_column("Value", justify="right")
+        for rate in (p.excluding_exceptions, p.including_exceptions):
+            t.add_row(f"{rate.label}", f"{_pct(rate.rate)} ({rate.met:,} of {rate.completed:,})")
+        t.add_row("Share of plans with an exception flag", _pct(p.exception_share))
+        for band, n in p.bands.items():
+            t.add_row(f"Plans issued {band}", f"{n:,}")
+        t.add_row(
+            "Average weeks to issue",
+            "" if p.mean_weeks_to_issue is None else f"{p.mean_weeks_to_issue:.1f}",
+        )
+        out.print(t)
+
+    backlog = Table(title=f"Open assessments by weeks since request, as at "
+                    f"{report.as_at:%d %B %Y}", title_justify="left")  # fmt: skip
+    for band in report.open_assessments:
+        backlog.add_column(band, justify="right")
+    backlog.add_row(*(f"{n:,}" for n in report.open_assessments.values()))
+    out.print(backlog)
+
+    months = sorted({pt.month for pt in report.trend})
+    trend = Table(title="On time by month of completion", title_justify="left")
+    trend.add_column("Month")
+    rule_ids = [r.rule for r in report.rules]
+    for rid in rule_ids:
+        trend.add_column(rid, justify="right")
+    by_key = {(pt.month, pt.rule): pt for pt in report.trend}
+    for m in months:
+        trend.add_row(m, *(_pct(by_key[(m, rid)].on_time_rate) if (m, rid) in by_key else ""
+                           for rid in rule_ids))  # fmt: skip
+    out.print(trend)
+
+    if report.by:
+        bd = Table(title=f"By {report.by}", title_justify="left")
+        for name in (report.by, "Rule", "Completed", "On time", "Open", "Overdue"):
+            bd.add_column(name, justify="right" if name in ("Completed", "On time", "Open",
+                                                            "Overdue") else "left")  # fmt: skip
+        for g in report.breakdown:
+            for r in g.rules:
+                if r.completed or r.open or r.overdue:
+                    bd.add_row(g.value, r.rule, f"{r.completed:,}", _pct(r.on_time_rate),
+                               f"{r.open:,}", f"{r.overdue:,}")  # fmt: skip
+        out.print(bd)

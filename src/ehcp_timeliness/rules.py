@@ -1,0 +1,259 @@
+"""Statutory timescale rules, kept as data in TOML files and read into pydantic models.
+
+The built-in rules are ``rules/*.toml`` at the top of the repository (installed as the
+``ehcp_timeliness.builtin_rules`` package). ``--rules DIR`` adds rules, or replaces a built-in
+rule that has the same ``id``, without code changes. Unknown keys are errors.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ehcp_timeliness.errors import RulesError
+from ehcp_timeliness.schema import Kind, columns
+
+SCHEMA_VERSION = 1
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Limit(_Strict):
+    """Exactly one of weeks, days or months."""
+
+    weeks: int | None = Field(None, gt=0)
+    days: int | None = Field(None, gt=0)
+    months: int | None = Field(None, gt=0)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Limit:
+        given = [k for k in ("weeks", "days", "months") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("limit takes exactly one of weeks, days or months")
+        return self
+
+    @property
+    def total_days(self) -> int | None:
+        """The limit in days, or None for a limit in calendar months."""
+        if self.weeks is not None:
+            return 7 * self.weeks
+        return self.days
+
+    def __str__(self) -> str:
+        for unit in ("weeks", "days", "months"):
+            n = getattr(self, unit)
+            if n is not None:
+                return f"{n} {unit[:-1] if n == 1 else unit}"
+        return ""
+
+
+class Condition(_Strict):
+    """A record is in scope when its coded ``column`` is (or is not) one of some codes.
+
+    ``not_in`` lets blanks through (an unrecorded outcome is not a reason to leave a record
+    out); ``in`` does not.
+    """
+
+    column: str
+    in_: list[str] | None = Field(None, alias="in")
+    not_in: list[str] | None = None
+    present: bool | None = None
+
+    @model_validator(mode="after")
+    def _one_test(self) -> Condition:
+        if sum(x is not None for x in (self.in_, self.not_in, self.present)) != 1:
+            raise ValueError("a condition takes exactly one of in, not_in or present")
+        return self
+
+
+class _Rule(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    title: str
+    citation: str
+    table: Literal["requests", "plans"]
+    stop: str
+    applies: list[Condition] = []
+    exception: str | None = None
+    enabled: bool = True
+
+    @model_validator(mode="after")
+    def _columns_exist(self) -> _Rule:
+        known = columns(self.table)
+        for name in self._date_columns():
+            if name not in known or known[name].kind is not Kind.DATE:
+                raise ValueError(f"{name!r} is not a date column of the {self.table} table")
+        for cond in self.applies:
+            if cond.column not in known:
+                raise ValueError(f"applies: {cond.column!r} is not a {self.table} column")
+        if self.exception is not None and self.exception not in known:
+            raise ValueError(f"exception: {self.exception!r} is not a {self.table} column")
+        return self
+
+    def _date_columns(self) -> list[str]:
+        return [self.stop]
+
+    @property
+    def limit_text(self) -> str:
+        raise NotImplementedError
+
+
+class IntervalRule(_Rule):
+    """Due a fixed time after the start date: met when the stop date is on or before it."""
+
+    kind: Literal["interval"]
+    start: str
+    limit: Limit
+    reading: Literal["starting-with", "anniversary"] = "starting-with"
+
+    def _date_columns(self) -> list[str]:
+        return [self.start, self.stop]
+
+    @property
+    def limit_text(self) -> str:
+        return str(self.limit)
+
+
+class ReviewChainRule(_Rule):
+    """Each review meeting is due within the period starting with the previous link of the
+    chain (the plan's issue date, then each meeting); after the last, the next is pending."""
+
+    kind: Literal["review-chain"]
+    table: Literal["plans"] = "plans"
+    start: str
+    limit: Limit
+    reading: Literal["starting-with", "anniversary"] = "starting-with"
+
+    def _date_columns(self) -> list[str]:
+        return [self.start, self.stop]
+
+    @property
+    def limit_text(self) -> str:
+        return f"{self.limit}, {self.reading} reading"
+
+
+class DeadlineRule(_Rule):
+    """Due on a date held in a column ("before 15 February" of the transfer year)."""
+
+    kind: Literal["deadline"]
+    due: str
+    reading: Literal["strict", "inclusive"] = "strict"
+
+    def _date_columns(self) -> list[str]:
+        return [self.due, self.stop]
+
+    @property
+    def limit_text(self) -> str:
+        return "before the date" if self.reading == "strict" else "on or before the date"
+
+
+Rule = Annotated[IntervalRule | ReviewChainRule | DeadlineRule, Field(discriminator="kind")]
+
+
+class RuleFile(_Strict):
+    schema_version: int
+    rule: list[Rule] = []
+
+    @model_validator(mode="after")
+    def _version(self) -> RuleFile:
+        if self.schema_version != SCHEMA_VERSION:
+            raise ValueError(
+                f"schema_version {self.schema_version} is not supported (this tool reads "
+                f"{SCHEMA_VERSION})"
+            )
+        return self
+
+
+class RuleSet(BaseModel):
+    """The rules in force, in order, and where each came from."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rules: list[Rule]
+    sources: dict[str, str]
+
+    @property
+    def enabled(self) -> list[IntervalRule | ReviewChainRule | DeadlineRule]:
+        return [r for r in self.rules if r.enabled]
+
+    def get(self, rule_id: str) -> IntervalRule | ReviewChainRule | DeadlineRule:
+        return next(r for r in self.rules if r.id == rule_id)
+
+    @property
+    def sha256(self) -> str:
+        """A hash of the rules in force, so a report says exactly which rules made it."""
+        text = "\n".join(r.model_dump_json(by_alias=True) for r in self.enabled)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _read(path: Path, text: str) -> RuleFile:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise RulesError(f"{path}: not valid TOML ({exc})") from None
+    try:
+        return RuleFile.model_validate(data)
+    except ValidationError as exc:
+        raise RulesError(f"{path}: {_describe(exc, data)}") from None
+
+
+def _describe(exc: ValidationError, data: dict) -> str:
+    parts = []
+    for err in exc.errors():
+        loc = list(err["loc"])
+        where = []
+        if len(loc) >= 2 and loc[0] == "rule" and isinstance(loc[1], int):
+            rules = data.get("rule", [])
+            rid = rules[loc[1]].get("id", f"#{loc[1] + 1}") if loc[1] < len(rules) else loc[1]
+            where.append(f"rule {rid}")
+            loc = loc[2:]
+            if loc and loc[0] in ("interval", "review-chain", "deadline"):
+                loc = loc[1:]  # the union's branch name is noise to a reader
+        where += [str(p) for p in loc]
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key"
+        parts.append(f"{'.'.join(where)}: {msg}" if where else msg)
+    return "; ".join(parts)
+
+
+def builtin_files() -> list[tuple[str, str]]:
+    """(name, text) of the shipped rule files."""
+    folder = resources.files("ehcp_timeliness.builtin_rules")
+    return sorted(
+        (f"rules/{f.name}", f.read_text(encoding="utf-8"))
+        for f in folder.iterdir()
+        if f.name.endswith(".toml")
+    )
+
+
+def load_rules(extra: Path | None = None) -> RuleSet:
+    """The built-in rules, then any in ``extra`` (a folder of TOML files, or one file).
+
+    A rule in ``extra`` with the id of a built-in rule replaces it; others are added.
+    """
+    rules: dict[str, Rule] = {}
+    sources: dict[str, str] = {}
+    files = [(Path(name), text) for name, text in builtin_files()]
+    if extra is not None:
+        extra = Path(extra)
+        if extra.is_dir():
+            paths = sorted(extra.glob("*.toml"))
+            if not paths:
+                raise RulesError(f"{extra}: no .toml rule files in this folder")
+        elif extra.is_file():
+            paths = [extra]
+        else:
+            raise RulesError(f"{extra}: no such rules folder or file")
+        files += [(p, p.read_text(encoding="utf-8-sig")) for p in paths]
+    for path, text in files:
+        for rule in _read(path, text).rule:
+            rules[rule.id] = rule
+            sources[rule.id] = str(path)
+    return RuleSet(rules=list(rules.values()), sources=sources)
