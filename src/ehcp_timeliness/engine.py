@@ -31,6 +31,7 @@ from ehcp_timeliness.rules import (
 from ehcp_timeliness.schema import columns
 
 STATUSES = ["met", "late", "open", "overdue"]
+MET, LATE, OPEN, OVERDUE = range(4)  # codes into STATUSES
 CASE_COLUMNS = [
     "rule", "person_id", "record_id", "start_date", "due_date", "end_date", "status",
     "days_over", "exception",
@@ -45,30 +46,96 @@ def dimensions(frame: pd.DataFrame, table: str) -> list[str]:
 
 
 def evaluate(tables: dict[str, pd.DataFrame], rules: RuleSet, *, as_at: date) -> pd.DataFrame:
-    """One row per (record, rule) in scope: :data:`CASE_COLUMNS` then dimension columns."""
-    parts = []
-    for rule in rules.enabled:
+    """One row per (record, rule) in scope.
+
+    The frame is lean: ``rule``, ``_src`` (the row position in the rule's validated table that
+    the case comes from), ``start_date``, ``due_date``, ``end_date``, ``status``,
+    ``days_over`` and ``exception``. :func:`case_details` adds the person, record id and
+    dimensions for output, so a national extract's millions of cases do not each carry copies
+    of its text.
+    """
+    rule_ids = [r.id for r in rules.enabled]
+
+    def one(rule: IntervalRule | ReviewChainRule | DeadlineRule) -> pd.DataFrame | None:
         frame = tables[rule.table]
         if frame.empty:
-            continue
+            return None
         if isinstance(rule, ReviewChainRule):
             part = _review_chain(rule, frame, as_at)
         elif isinstance(rule, DeadlineRule):
             part = _deadline(rule, frame, as_at)
         else:
             part = _interval(rule, frame, as_at)
-        parts.append(part)
-    cases = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=CASE_COLUMNS)
-    cases["rule"] = pd.Categorical(cases["rule"], categories=[r.id for r in rules.enabled])
-    cases["status"] = pd.Categorical(cases["status"], categories=STATUSES)
-    return cases
+        part.insert(0, "rule", pd.Categorical.from_codes(
+            np.full(len(part), rule_ids.index(rule.id)), categories=rule_ids))  # fmt: skip
+        return part
+
+    parts = [p for p in map(one, rules.enabled) if p is not None]
+    if not parts:
+        return _frame(np.array([], dtype=np.int64), *(np.array([], dtype=D),) * 3,
+                      np.array([], dtype=np.int8), np.array([], dtype=np.int64)).assign(
+            rule=pd.Categorical([], categories=rule_ids))  # fmt: skip
+    return pd.concat(parts, ignore_index=True)
 
 
-def _record_ids(frame: pd.DataFrame, table: str) -> pd.Series:
+def record_ids(frame: pd.DataFrame, table: str) -> pd.Series:
+    """plan_id for plans; request_id for requests, or "file.csv:row" where it is blank."""
     if table == "plans":
         return frame["plan_id"]
-    fallback = frame["_file"].map(lambda f: Path(f).name) + ":" + frame["_row"].astype(str)
-    return frame["request_id"].fillna(fallback)
+    ids = frame["request_id"]
+    missing = ids.isna()
+    if missing.any():
+        sub = frame.loc[missing]
+        names = {f: Path(f).name for f in sub["_file"].unique()}
+        ids = ids.copy()
+        ids[missing] = sub["_file"].astype(str).map(names) + ":" + sub["_row"].astype(str)
+    return ids
+
+
+def case_details(
+    cases: pd.DataFrame, tables: dict[str, pd.DataFrame], rules: RuleSet
+) -> pd.DataFrame:
+    """Cases with ``person_id``, ``record_id`` and the dimension columns of their table, in
+    :data:`CASE_COLUMNS` order, then the dimensions (requests' first)."""
+    dims = []
+    for name in ("requests", "plans"):
+        dims += [d for d in dimensions(tables[name], name) if d not in dims]
+    parts = []
+    by_table = {r.id: r.table for r in rules.enabled}
+    table_of = cases["rule"].map(by_table).astype(str).to_numpy()
+    for name in ("requests", "plans"):
+        mine = np.flatnonzero(table_of == name)
+        if not mine.size:
+            continue
+        src = cases["_src"].to_numpy()[mine]
+        frame = tables[name]
+        part = cases.iloc[mine].drop(columns="_src")
+        part["person_id"] = frame["person_id"].take(src).set_axis(part.index)
+        part["record_id"] = record_ids(frame, name).take(src).set_axis(part.index)
+        for d in dimensions(frame, name):
+            part[d] = frame[d].take(src).set_axis(part.index)
+        parts.append(part)
+    if not parts:
+        return pd.DataFrame(columns=CASE_COLUMNS + dims)
+    out = pd.concat(parts).sort_index(kind="stable") if len(parts) > 1 else parts[0]
+    return out.reindex(columns=CASE_COLUMNS + dims).reset_index(drop=True)
+
+
+def dimension_of(
+    cases: pd.DataFrame, tables: dict[str, pd.DataFrame], rules: RuleSet, column: str
+) -> pd.Series:
+    """The value of a dimension column for each case ("(not recorded)" where its table lacks
+    the column or the cell is blank)."""
+    out = pd.Series("(not recorded)", index=cases.index, dtype="string")
+    by_table = {r.id: r.table for r in rules.enabled}
+    table_of = cases["rule"].map(by_table).astype(str).to_numpy()
+    for name, frame in tables.items():
+        if column not in frame.columns:
+            continue
+        mine = np.flatnonzero(table_of == name)
+        values = frame[column].astype("string").take(cases["_src"].to_numpy()[mine])
+        out.iloc[mine] = values.fillna("(not recorded)").to_numpy()
+    return out
 
 
 def _in_scope(conditions: list[Condition], frame: pd.DataFrame) -> np.ndarray:
@@ -85,39 +152,37 @@ def _in_scope(conditions: list[Condition], frame: pd.DataFrame) -> np.ndarray:
 
 
 def judge(due: np.ndarray, stop: np.ndarray, as_at: date) -> tuple[np.ndarray, np.ndarray]:
-    """Status and days over for due dates and (possibly NaT) stop dates."""
+    """Status (codes into :data:`STATUSES`) and days over, for due dates and (possibly NaT)
+    stop dates."""
     due, stop = due.astype(D), stop.astype(D)
     as_at64 = np.datetime64(as_at, "D")
     stopped = ~np.isnat(stop)
     status = np.where(
         stopped,
-        np.where(stop <= due, "met", "late"),
-        np.where(as_at64 <= due, "open", "overdue"),
-    )
+        np.where(stop <= due, MET, LATE),
+        np.where(as_at64 <= due, OPEN, OVERDUE),
+    ).astype(np.int8)
     over = np.where(stopped, stop - due, as_at64 - due).astype(np.int64)
     return status, np.maximum(over, 0)
 
 
-def _cases(rule, frame, start, due, stop, status, over, exception=None) -> pd.DataFrame:
-    out = pd.DataFrame(
+def _frame(src, start, due, stop, status, over, exception=None) -> pd.DataFrame:
+    n = len(src)
+    if exception is None:
+        flag = pd.arrays.BooleanArray(np.zeros(n, dtype=bool), np.ones(n, dtype=bool))
+    else:
+        flag = pd.arrays.BooleanArray(np.asarray(exception, dtype=bool), np.zeros(n, dtype=bool))
+    return pd.DataFrame(
         {
-            "rule": rule.id,
-            "person_id": frame["person_id"].to_numpy(),
-            "record_id": _record_ids(frame, rule.table).to_numpy(),
+            "_src": np.asarray(src, dtype=np.int64),
             "start_date": start.astype("datetime64[s]"),
             "due_date": due.astype("datetime64[s]"),
             "end_date": stop.astype("datetime64[s]"),
-            "status": status,
+            "status": pd.Categorical.from_codes(status, categories=STATUSES),
             "days_over": over,
-            "exception": exception if exception is not None else pd.NA,
+            "exception": flag,
         }
     )
-    out["exception"] = out["exception"].astype("boolean")
-    for dim in dimensions(frame, rule.table):
-        out[dim] = frame[dim].to_numpy()
-    if rule.table == "plans":  # review rows repeat plan-level dates: one case per event
-        out = out.drop_duplicates(["record_id", "start_date", "due_date", "end_date"])
-    return out
 
 
 def _due_after(rule, start: np.ndarray) -> np.ndarray:
@@ -127,68 +192,77 @@ def _due_after(rule, start: np.ndarray) -> np.ndarray:
 
 
 def _interval(rule: IntervalRule, frame: pd.DataFrame, as_at: date) -> pd.DataFrame:
-    scope = _in_scope(rule.applies, frame) & frame[rule.start].notna().to_numpy()
-    sub = frame.loc[scope]
-    start = sub[rule.start].to_numpy(D)
-    stop = sub[rule.stop].to_numpy(D)
+    src = np.flatnonzero(_in_scope(rule.applies, frame) & frame[rule.start].notna().to_numpy())
+    start = frame[rule.start].to_numpy(D)[src]
+    stop = frame[rule.stop].to_numpy(D)[src]
     due = _due_after(rule, start)
     status, over = judge(due, stop, as_at)
     exception = None
     if rule.exception is not None:
-        exception = (sub[rule.exception] == "1").fillna(False).to_numpy(dtype=bool)
-    return _cases(rule, sub, start, due, stop, status, over, exception)
+        exception = (frame[rule.exception] == "1").fillna(False).to_numpy(dtype=bool)[src]
+    return _frame(src, start, due, stop, status, over, exception)
 
 
 def _deadline(rule: DeadlineRule, frame: pd.DataFrame, as_at: date) -> pd.DataFrame:
-    scope = _in_scope(rule.applies, frame) & frame[rule.due].notna().to_numpy()
-    sub = frame.loc[scope]
-    due = sub[rule.due].to_numpy(D)
+    src = np.flatnonzero(_in_scope(rule.applies, frame) & frame[rule.due].notna().to_numpy())
+    if rule.table == "plans":  # a plan-level date repeated on each review row: one case each
+        keys = frame[["plan_id", rule.due, rule.stop]].take(src)
+        src = src[~keys.duplicated().to_numpy()]
+    due = frame[rule.due].to_numpy(D)[src]
     if rule.reading == "strict":  # "before 15 February": on or before 14 February
         due = due - np.timedelta64(1, "D")
-    stop = sub[rule.stop].to_numpy(D)
+    stop = frame[rule.stop].to_numpy(D)[src]
     status, over = judge(due, stop, as_at)
-    start = np.full(len(sub), np.datetime64("NaT"), dtype=D)
-    return _cases(rule, sub, start, due, stop, status, over)
+    start = np.full(len(src), np.datetime64("NaT"), dtype=D)
+    return _frame(src, start, due, stop, status, over)
 
 
 def _review_chain(rule: ReviewChainRule, frame: pd.DataFrame, as_at: date) -> pd.DataFrame:
     """Issue date, then each review meeting in date order: each link is due within the period
     starting with the previous one. After the last meeting the next review is pending, unless
     the plan ceased before it fell due (then none is owed)."""
-    frame = frame.loc[_in_scope(rule.applies, frame)]
-    first = frame.drop_duplicates("plan_id")  # plan-level values: person, dimensions
-    issue = frame.groupby("plan_id", sort=False)[rule.start].min()
-    ceased = frame.groupby("plan_id", sort=False)["cease_date"].max()
-
-    meetings = (
-        frame.loc[frame[rule.stop].notna(), ["plan_id", rule.stop]]
-        .drop_duplicates()
-        .sort_values(["plan_id", rule.stop], kind="stable")
+    scope = np.flatnonzero(_in_scope(rule.applies, frame))
+    rows = pd.DataFrame(
+        {
+            "plan": pd.factorize(frame["plan_id"])[0][scope],
+            "src": scope,
+            "issue": frame[rule.start].to_numpy(D)[scope],
+            "meeting": frame[rule.stop].to_numpy(D)[scope],
+            "cease": frame["cease_date"].to_numpy(D)[scope],
+        }
     )
-    previous = meetings.groupby("plan_id", sort=False)[rule.stop].shift(1)
-    previous = previous.fillna(meetings["plan_id"].map(issue))
-    held = first.set_index("plan_id").loc[meetings["plan_id"]].reset_index()
-    start = previous.to_numpy(D)
-    stop = meetings[rule.stop].to_numpy(D)
+    plans = rows.groupby("plan", sort=True).agg(
+        src=("src", "first"), issue=("issue", "min"), cease=("cease", "max"),
+        last=("meeting", "max"),
+    )  # fmt: skip
+    meetings = (
+        rows.loc[rows["meeting"].notna()]
+        .drop_duplicates(["plan", "meeting"])
+        .sort_values(["plan", "meeting"], kind="stable")
+    )
+    previous = meetings.groupby("plan", sort=False)["meeting"].shift(1).to_numpy(D)
+    issue = plans["issue"].to_numpy(D)
+    start = np.where(np.isnat(previous), issue[meetings["plan"].to_numpy()], previous)
+    stop = meetings["meeting"].to_numpy(D)
     due = _due_after(rule, start)
     status, over = judge(due, stop, as_at)
-    done = _cases(rule, held, start, due, stop, status, over)
+    done = _frame(meetings["src"].to_numpy(), start, due, stop, status, over)
 
-    last = meetings.groupby("plan_id", sort=False)[rule.stop].max()
-    pending_from = issue.to_frame("issue").join(last.rename("last"))
-    start = pending_from["last"].fillna(pending_from["issue"]).to_numpy(D)
+    last = plans["last"].to_numpy(D)
+    start = np.where(np.isnat(last), issue, last)
     due = _due_after(rule, start)
-    cease = ceased.reindex(pending_from.index).to_numpy(D)
+    cease = plans["cease"].to_numpy(D)
     has_ceased = ~np.isnat(cease)
     owed = ~has_ceased | (cease > due)
     none = np.full(len(start), np.datetime64("NaT"), dtype=D)
     status, over = judge(due, none, as_at)
     # Ceased after the review fell due, without one: overdue by the days to the cease date.
     late_cease = has_ceased & (cease > due)
-    status = np.where(late_cease, "overdue", status)
+    status = np.where(late_cease, OVERDUE, status).astype(np.int8)
     over = np.where(late_cease, (cease - due).astype(np.int64), over)
-    plans = first.set_index("plan_id").loc[pending_from.index].reset_index()
-    pending = _cases(
-        rule, plans.loc[owed], start[owed], due[owed], none[owed], status[owed], over[owed]
-    )
-    return pd.concat([done, pending], ignore_index=True)
+    pending = _frame(plans["src"].to_numpy()[owed], start[owed], due[owed], none[owed],
+                     status[owed], over[owed])  # fmt: skip
+    # Each plan's links together and in order: its meetings, then the pending review.
+    order = np.concatenate([meetings["plan"].to_numpy(), np.flatnonzero(owed)])
+    both = pd.concat([done, pending], ignore_index=True)
+    return both.take(np.argsort(order, kind="stable")).reset_index(drop=True)

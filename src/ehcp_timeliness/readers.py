@@ -146,7 +146,9 @@ def _make_table(
     for name in data.columns:
         if not candidates.size:
             break
-        cells = pc.take(as_arrow_text(data[name]), pa.array(candidates))
+        cells = as_arrow_text(data[name])
+        if len(candidates) < len(data):
+            cells = pc.take(cells, pa.array(candidates))
         candidates = candidates[blank_text(cells)]
     blank = np.zeros(len(data), dtype=bool)
     blank[candidates] = True

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from ehcp_timeliness import __version__
 from ehcp_timeliness.dates import add_months
+from ehcp_timeliness.engine import LATE, MET, OPEN, OVERDUE, dimension_of
 from ehcp_timeliness.rules import RuleSet
 from ehcp_timeliness.validate import TableSummary, Validated
 
@@ -166,18 +167,18 @@ def summarise_rules(
     cases: pd.DataFrame, rules: RuleSet, period: Period, as_at: date, due_within: int
 ) -> list[RuleSummary]:
     """Counts per rule, in the order the rules are in force."""
-    end = pd.to_datetime(cases["end_date"])
-    in_period = ((end >= pd.Timestamp(period.start)) & (end <= pd.Timestamp(period.end))).to_numpy()
-    status = cases["status"].astype(str).to_numpy()
-    soon_until = pd.Timestamp(as_at + timedelta(weeks=due_within))
-    soon = ((status == "open") & (cases["due_date"] <= soon_until)).to_numpy()
+    end = cases["end_date"].to_numpy()
+    in_period = (end >= np.datetime64(period.start)) & (end <= np.datetime64(period.end))
+    status = cases["status"].cat.codes.to_numpy()
+    soon_until = np.datetime64(as_at + timedelta(weeks=due_within))
+    soon = (status == OPEN) & (cases["due_date"].to_numpy() <= soon_until)
     flags = pd.DataFrame(
         {
             "rule": cases["rule"],
-            "met": in_period & (status == "met"),
-            "late": in_period & (status == "late"),
-            "open": status == "open",
-            "overdue": status == "overdue",
+            "met": in_period & (status == MET),
+            "late": in_period & (status == LATE),
+            "open": status == OPEN,
+            "overdue": status == OVERDUE,
             "due_soon": soon,
         }
     )
@@ -254,17 +255,19 @@ def trend(cases: pd.DataFrame, period: Period) -> list[TrendPoint]:
     first = min(pd.Timestamp(period.start), pd.Timestamp(_shift(period.end, -11).replace(day=1)))
     done = cases[cases["status"].isin(["met", "late"]) & (cases["end_date"] >= first)]
     done = done[done["end_date"] <= pd.Timestamp(period.end)]
-    month = done["end_date"].dt.strftime("%Y-%m")
+    month = done["end_date"].to_numpy().astype("datetime64[M]")
     table = (
         pd.DataFrame({"rule": done["rule"], "month": month, "met": done["status"] == "met"})
         .groupby(["rule", "month"], observed=True)["met"]
         .agg(["size", "sum"])
     )
-    months = pd.period_range(first, pd.Timestamp(period.end), freq="M").strftime("%Y-%m")
+    months = np.arange(np.datetime64(first, "M"), np.datetime64(period.end, "M") + 1)
     points = []
     for rule in cases["rule"].cat.categories:
-        for m in months:
-            size, met = table.loc[(rule, m)] if (rule, m) in table.index else (0, 0)
+        for month64 in months:
+            key = (rule, pd.Timestamp(month64))
+            size, met = table.loc[key] if key in table.index else (0, 0)
+            m = str(month64)
             points.append(TrendPoint(month=m, rule=rule, completed=int(size), met=int(met),
                                      on_time_rate=_rate(int(met), int(size))))  # fmt: skip
     return points
@@ -283,7 +286,7 @@ def build_report(
     """The whole report model for a validated extract and its evaluated cases."""
     breakdown = []
     if by is not None:
-        values = cases[by].astype("string").fillna("(not recorded)")
+        values = dimension_of(cases, validated.tables, rules, by)
         for value in sorted(values.unique()):
             group = cases[(values == value).to_numpy()]
             breakdown.append(

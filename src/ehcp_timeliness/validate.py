@@ -9,6 +9,7 @@ per-row ``model_validate`` agree.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -157,12 +158,18 @@ def validate(raw: list[RawTable], *, as_at: date, mapping: Mapping | None = None
         for row, what in t.malformed:
             notes.append(_frame(t.file, t.table, row, None, None, "malformed-row", what))
     out, summaries, parts = {}, [], notes
-    for table in TABLES:
-        mine = [t for t in raw if t.table == table]
-        clean, found, summ = _validate_table(table, mine, as_at, mapping)
-        out[table] = clean
-        parts.extend(found)
-        summaries.extend(summ)
+    # The two tables are independent, and most of the work is in Arrow and numpy kernels that
+    # release the GIL, so two threads use both cores of a small machine.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = pool.map(
+            lambda table: _validate_table(table, [t for t in raw if t.table == table], as_at,
+                                          mapping),
+            TABLES,
+        )  # fmt: skip
+        for table, (clean, found, summ) in zip(TABLES, results, strict=True):
+            out[table] = clean
+            parts.extend(found)
+            summaries.extend(summ)
     for s in summaries:  # malformed rows were never parsed into the table: count them here
         bad = sum(len(t.malformed) for t in raw if t.file == s.file and t.table == s.table)
         s.rows_read += bad
@@ -181,7 +188,7 @@ def _validate_table(table: str, raws: list[RawTable], as_at: date, mapping: Mapp
     for t in raws:
         frame = t.data.copy()
         frame.insert(0, "_row", t.rows)
-        frame.insert(0, "_file", t.file)
+        frame.insert(0, "_file", pd.Categorical.from_codes(np.zeros(len(frame), np.int8), [t.file]))
         frames.append(frame)
     df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=META)
     for name in spec:
@@ -334,11 +341,13 @@ def _duplicates(c: _Checker, p: pd.DataFrame, table: str) -> None:
         parts = [p["plan_id"], p["review_meeting_date"]]
         column = "plan_id"
     live = ~c.reject  # rows already set aside are nobody's original
+    parts = [part for part in parts if part.notna().any()]  # an all-blank part adds nothing
     key = np.zeros(len(p), dtype=np.int64)
-    for part in parts:  # one integer per distinct combination
+    for i, part in enumerate(parts):  # one integer per distinct combination
         codes, uniques = pd.factorize(part, use_na_sentinel=False)
-        key = key * (len(uniques) + 1) + codes
-        key = pd.factorize(key)[0]  # keep it small so the next product cannot overflow
+        key = codes if i == 0 else key * (len(uniques) + 1) + codes
+        if i and i < len(parts) - 1:
+            key = pd.factorize(key)[0]  # keep it small so the next product cannot overflow
     keyed = pd.Series(key[live])
     dup = np.zeros(len(p), dtype=bool)
     dup[live] = keyed.duplicated(keep="first").to_numpy()
@@ -350,6 +359,11 @@ def _duplicates(c: _Checker, p: pd.DataFrame, table: str) -> None:
 
     def message(m: np.ndarray) -> pd.Series:
         origin = c.df.iloc[kept[m]]
-        return "the same record as row " + origin["_row"].astype(str) + " of " + origin["_file"]
+        return (
+            "the same record as row "
+            + origin["_row"].astype(str)
+            + " of "
+            + origin["_file"].astype(str)
+        )
 
     c.add(dup, column, "duplicate-record", message)

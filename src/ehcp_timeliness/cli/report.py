@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -107,11 +108,15 @@ def command(
                 f"{', '.join(sorted(known)) or 'none'})", param_hint="--by")  # fmt: skip
     say("evaluating rules")
     cases = evaluate(validated.tables, rules, as_at=when)
-    report = build_report(validated, cases, rules, as_at=when, period=chosen,
-                          due_within=due_within, by=by)  # fmt: skip
-    if cases_out is not None:
-        write_cases(cases, cases_out)
-        say(f"wrote {len(cases):,} cases to {cases_out}")
+    with ThreadPoolExecutor(max_workers=1) as pool:  # the case list is written meanwhile
+        written = None
+        if cases_out is not None:
+            written = pool.submit(write_cases, cases, validated.tables, rules, cases_out)
+        report = build_report(validated, cases, rules, as_at=when, period=chosen,
+                              due_within=due_within, by=by)  # fmt: skip
+        if written is not None:
+            written.result()
+            say(f"wrote {len(cases):,} cases to {cases_out}")
     if json_out == "-":
         typer.echo(report.model_dump_json(indent=2))
     else:
