@@ -96,7 +96,9 @@ def case_details(
     cases: pd.DataFrame, tables: dict[str, pd.DataFrame], rules: RuleSet
 ) -> pd.DataFrame:
     """Cases with ``person_id``, ``record_id`` and the dimension columns of their table, in
-    :data:`CASE_COLUMNS` order, then the dimensions (requests' first)."""
+    :data:`CASE_COLUMNS` order, then the dimensions (requests' first). Rows keep the order
+    they are given in."""
+    cases = cases.reset_index(drop=True)
     dims = []
     for name in ("requests", "plans"):
         dims += [d for d in dimensions(tables[name], name) if d not in dims]

@@ -25,9 +25,12 @@ from ehcp_timeliness.cli.common import (
 from ehcp_timeliness.engine import dimensions, evaluate
 from ehcp_timeliness.load import load
 from ehcp_timeliness.output import write_atomic
+from ehcp_timeliness.pack import EXCEL_MAX_ROWS, assemble, write_csv_dir
 from ehcp_timeliness.report import Period, Report, build_report, parse_period
 from ehcp_timeliness.rules import load_rules
+from ehcp_timeliness.targets import load_targets
 from ehcp_timeliness.validate import Validated
+from ehcp_timeliness.xlsx import write_pack
 
 
 def command(
@@ -93,12 +96,43 @@ def command(
         ),
     ] = None,
     strict: StrictOpt = False,
+    xlsx: Annotated[
+        Path | None,
+        typer.Option(
+            "--xlsx",
+            help="Write the Partnership Board pack as an XLSX workbook (docs/board-pack.md).",
+        ),
+    ] = None,
+    council: Annotated[
+        str, typer.Option("--council", help="Council name for the pack's cover.")
+    ] = "Local authority",
+    targets_file: Annotated[
+        Path | None,
+        typer.Option("--targets", help="TOML file of KPI targets for the pack's scorecard."),
+    ] = None,
+    max_detail_rows: Annotated[
+        int,
+        typer.Option(
+            "--max-detail-rows",
+            min=1,
+            max=EXCEL_MAX_ROWS,
+            help="Most rows in each detail sheet "
+            "of the pack; a longer list goes to a CSV beside the workbook.",
+        ),
+    ] = 100_000,
+    csv_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--csv-dir", help="Also write each table of the pack as CSV into this folder."
+        ),
+    ] = None,
 ) -> None:
     """Report statutory timeliness: met, late, open, overdue and due soon, per rule."""
     when = parse_date_option(as_at, "--as-at")
     assert when is not None
     chosen = _period(period, from_, to, when)
     rules = run(lambda: load_rules(rules_dir))
+    targets = run(lambda: load_targets(targets_file))
     validated = run(lambda: load(paths, mapping_file=mapping, as_at=when, progress=say))
     if by is not None:
         known = {d for t, f in validated.tables.items() for d in dimensions(f, t)}
@@ -114,6 +148,10 @@ def command(
             written = pool.submit(write_cases, cases, validated.tables, rules, cases_out)
         report = build_report(validated, cases, rules, as_at=when, period=chosen,
                               due_within=due_within, by=by)  # fmt: skip
+        if xlsx is not None or csv_dir is not None:
+            _board_pack(report, cases, validated, rules, targets, council=council,
+                        max_detail_rows=max_detail_rows, xlsx=xlsx, csv_dir=csv_dir,
+                        period=chosen, as_at=when, due_within=due_within)  # fmt: skip
         if written is not None:
             written.result()
             say(f"wrote {len(cases):,} cases to {cases_out}")
@@ -127,6 +165,33 @@ def command(
         render(report, validated)
     if strict and validated.has_errors:
         raise typer.Exit(Exit.FINDINGS)
+
+
+def _board_pack(report: Report, cases, validated: Validated, rules, targets, *, council: str,
+                max_detail_rows: int, xlsx: Path | None, csv_dir: Path | None,
+                period: Period, as_at: date, due_within: int) -> None:  # fmt: skip
+    say("assembling the board pack")
+    by = report.by
+    if by is None and any("team" in f.columns for f in validated.tables.values()):
+        by = "team"  # the pack breaks down by team unless told otherwise
+    if by != report.by:
+        report = build_report(validated, cases, rules, as_at=as_at, period=period,
+                              due_within=due_within, by=by)  # fmt: skip
+    previous = build_report(validated, cases, rules, as_at=as_at, period=period.previous(),
+                            due_within=due_within)  # fmt: skip
+    pack = assemble(report, previous, cases, validated, rules, targets, council=council,
+                    max_detail_rows=max_detail_rows,
+                    workbook_name=(xlsx or Path("board.xlsx")).name)  # fmt: skip
+    folder = (xlsx.parent if xlsx is not None else csv_dir) or Path(".")
+    for name, full in pack.full_lists.items():
+        write_cases(full, validated.tables, rules, folder / name)
+        say(f"wrote {len(full):,} rows to {folder / name}")
+    if xlsx is not None:
+        write_pack(pack, xlsx)
+        say(f"wrote {xlsx}")
+    if csv_dir is not None:
+        written = write_csv_dir(pack, csv_dir)
+        say(f"wrote {len(written)} CSV files to {csv_dir}")
 
 
 def _period(period: str | None, start: str | None, end: str | None, as_at: date) -> Period:

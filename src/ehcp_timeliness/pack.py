@@ -1,0 +1,476 @@
+"""The Partnership Board pack, assembled as data: sheets of titled tables.
+
+:func:`assemble` turns a report, its evaluated cases and the validated extract into
+:class:`Sheet` objects, each holding one or more :class:`Block` (a pandas table with one
+header row and a format per column). :mod:`ehcp_timeliness.xlsx` writes them as a workbook
+and ``--csv-dir`` as CSV files; neither decides what the figures are.
+
+Sheet and column names are fixed, so the pack looks the same month after month.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from ehcp_timeliness import __version__
+from ehcp_timeliness.engine import LATE, OPEN, OVERDUE, case_details, dimension_of
+from ehcp_timeliness.findings import CODES
+from ehcp_timeliness.output import FORMULA_START, write_csv
+from ehcp_timeliness.report import BACKLOG_BANDS, PLAN_20W, Report, _band
+from ehcp_timeliness.rules import RuleSet
+from ehcp_timeliness.targets import Targets
+from ehcp_timeliness.validate import Validated
+
+Format = Literal["text", "date", "month", "percent", "change", "int", "number"]
+#: The most rows Excel holds in a sheet, less the header.
+EXCEL_MAX_ROWS = 1_048_575
+REVIEW_12M = "review-12m"
+DETAIL_HEADERS = {
+    "rule": "Rule", "person_id": "Person ID", "record_id": "Record ID",
+    "start_date": "Start date", "due_date": "Due date", "end_date": "End date",
+    "status": "Status", "days_over": "Days over", "exception": "Exception flag",
+}  # fmt: skip
+DETAIL_FORMATS: dict[str, Format] = {
+    "Start date": "date", "Due date": "date", "End date": "date", "Days over": "int",
+}  # fmt: skip
+
+
+@dataclass
+class Block:
+    """One table: a title, a frame with one header row, and how to show each column."""
+
+    title: str
+    frame: pd.DataFrame
+    formats: dict[str, Format] = field(default_factory=dict)
+    #: Rows there were before the sheet's cap, where it was capped.
+    total_rows: int | None = None
+
+    def format_of(self, column: str) -> Format:
+        return self.formats.get(column, "text")
+
+
+@dataclass
+class Chart:
+    kind: Literal["line", "bar", "stacked"]
+    title: str
+    y_title: str
+    columns: list[str]  # series: columns of the sheet's first block; categories: its first
+    percent: bool = False
+
+
+@dataclass
+class Sheet:
+    name: str
+    title: str
+    notes: list[str]
+    blocks: list[Block]
+    charts: list[Chart] = field(default_factory=list)
+    #: Column holding a scorecard status word, to fill red/amber/green beside the word.
+    status_column: str | None = None
+
+
+@dataclass
+class Pack:
+    sheets: list[Sheet]
+    #: Full lists of capped detail sheets: file name -> cases (written beside the workbook).
+    full_lists: dict[str, pd.DataFrame]
+
+
+def sha256_of(path: str) -> str:
+    """SHA-256 of an input file (a workbook's, for one of its sheets)."""
+    real = Path(path.split("[", 1)[0] if path.endswith("]") else path)
+    digest = hashlib.sha256()
+    with open(real, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _headline(report: Report, rule: str) -> float | None:
+    """A rule's headline rate: the 20-week rate excluding exceptions, as DfE publishes it."""
+    if rule == PLAN_20W and report.plan_20w is not None:
+        return report.plan_20w.excluding_exceptions.rate
+    return next(r.on_time_rate for r in report.rules if r.rule == rule)
+
+
+def _measure(title: str, rule: str) -> str:
+    return f"{title} (excluding exceptions)" if rule == PLAN_20W else title
+
+
+def assemble(
+    report: Report,
+    previous: Report,
+    cases: pd.DataFrame,
+    validated: Validated,
+    rules: RuleSet,
+    targets: Targets,
+    *,
+    council: str,
+    max_detail_rows: int,
+    workbook_name: str,
+) -> Pack:
+    """Every sheet of the board pack, in order."""
+    cap = min(max_detail_rows, EXCEL_MAX_ROWS)
+    stem = Path(workbook_name).stem
+    by = report.by or ("team" if _has_dimension(validated, "team") else None)
+    full_lists: dict[str, pd.DataFrame] = {}
+
+    def detail(name: str, selected: pd.DataFrame, order: list[str], ascending: list[bool]):
+        """A capped detail table, and its full list beside the workbook when capped."""
+        chosen = selected.sort_values(order, ascending=ascending, kind="stable")
+        shown = chosen.head(cap)
+        frame = _detail_frame(case_details(shown, validated.tables, rules))
+        block = Block(name, frame, DETAIL_FORMATS, total_rows=len(chosen))
+        notes = []
+        if len(chosen) > cap:
+            csv_name = f"{stem}-{name.lower().replace(' ', '-')}.csv"
+            full_lists[csv_name] = chosen
+            notes.append(f"Showing the first {cap:,} of {len(chosen):,} rows; "
+                          f"{len(chosen) - cap:,} rows are left out here. The full list is in "
+                          f"{csv_name}, beside this workbook.")  # fmt: skip
+        return block, notes
+
+    status = cases["status"].cat.codes.to_numpy()
+    breaches, breach_notes = detail(
+        "Breaches", cases[(status == LATE) | (status == OVERDUE)], ["days_over"], [False]
+    )
+    until = np.datetime64(report.as_at) + np.timedelta64(7 * report.due_within_weeks, "D")
+    soon_cases = cases[(status == OPEN) & (cases["due_date"].to_numpy() <= until)]
+    due_soon, soon_notes = detail("Due soon", soon_cases, ["due_date"], [True])
+
+    sheets = [
+        _cover(report, previous, validated, rules, council),
+        _summary(report, previous, targets),
+        _trend(report, cases),
+        Sheet(
+            "Breaches",
+            "Late and overdue cases, most days over first",
+            [
+                f"Every case that missed its deadline (late) or is past it and still open "
+                f"(overdue) as at {report.as_at:%d/%m/%Y}, whatever the period.",
+                *breach_notes,
+            ],
+            [breaches],
+        ),  # fmt: skip
+        Sheet(
+            "Due soon",
+            f"Open cases falling due in the next {report.due_within_weeks} weeks",
+            [
+                f"Open cases due from {report.as_at:%d/%m/%Y} to "
+                f"{pd.Timestamp(until):%d/%m/%Y}, earliest first: the worklist.",
+                *soon_notes,
+            ],
+            [due_soon],
+        ),  # fmt: skip
+        _backlog(report, cases, validated, rules, by),
+        _annual_reviews(report, cases, validated, rules, cap),
+        _data_quality(validated, cap),
+        _breakdown(report, targets, by),
+    ]
+    return Pack(sheets, full_lists)
+
+
+def _has_dimension(validated: Validated, column: str) -> bool:
+    return any(column in f.columns for f in validated.tables.values())
+
+
+def _detail_frame(details: pd.DataFrame) -> pd.DataFrame:
+    out = details.rename(columns=DETAIL_HEADERS)
+    flag = out["Exception flag"].astype("boolean")
+    out["Exception flag"] = np.where(flag.isna(), "", np.where(flag.fillna(False), "Yes", "No"))
+    out["Status"] = out["Status"].astype(str)
+    out["Rule"] = out["Rule"].astype(str)
+    return out.reset_index(drop=True)
+
+
+def _cover(report: Report, previous: Report, validated: Validated, rules: RuleSet,
+           council: str) -> Sheet:  # fmt: skip
+    about = pd.DataFrame(
+        [
+            ("Council", council),
+            ("As at", report.as_at.strftime("%d/%m/%Y")),
+            ("Reporting period", f"{report.period.label}: {report.period.start:%d/%m/%Y} to "
+                                 f"{report.period.end:%d/%m/%Y}"),
+            ("Previous period", f"{previous.period.start:%d/%m/%Y} to "
+                                f"{previous.period.end:%d/%m/%Y}"),
+            ("Produced by", f"ehcp-timeliness {__version__}"),
+            ("Rules in force (SHA-256)", report.rules_sha256),
+        ],
+        columns=["Item", "Value"],
+    )  # fmt: skip
+    inputs = pd.DataFrame(
+        [(s.file, s.table, s.rows_read, s.rows_usable, s.rows_rejected, sha256_of(s.file))
+         for s in report.inputs],
+        columns=["File", "Table", "Rows read", "Rows usable", "Rows rejected", "SHA-256"],
+    )  # fmt: skip
+    rule_rows = pd.DataFrame(
+        [(r.id, r.title, r.limit_text, r.citation, rules.sources[r.id]) for r in rules.enabled],
+        columns=["Rule", "Title", "Limit and reading", "Legal source", "Defined in"],
+    )
+    rejected = sum(s.rows_rejected for s in report.inputs)
+    caveats = pd.DataFrame(
+        {"Caveat": [
+            "Figures come from the council's own case-management extract as at the date above, "
+            "not from DfE's published statistics, which use the January SEN2 return and may "
+            "differ.",
+            "'Excluding exceptions' leaves out of both numerator and denominator the plans "
+            "flagged with an exception to the 20-week limit (SEN2 Week20), as DfE's headline "
+            "rate does; 'including exceptions' counts every plan issued.",
+            "Completed cases count in the period their clock stopped in (a plan in the period "
+            "it was issued); open and overdue cases are counted as at the as-at date.",
+            "The 12-month review period is read as 'the period of 12 months starting with' the "
+            "previous review (CFA 2014 s.44), unless the rules above say otherwise.",
+            f"Rows that failed validation are left out: {rejected:,} of them; see the Data "
+            "quality sheet.",
+            "Person IDs are pseudonymous. No names, postcodes, UPN, ULN or birth dates are in "
+            "this workbook.",
+        ]}
+    )  # fmt: skip
+    return Sheet(
+        "Cover", "EHC plan statutory timeliness: Partnership Board pack",
+        ["Source, dates, rules and caveats for the figures in this workbook."],
+        [Block("About this pack", about), Block("Input files", inputs,
+         {"Rows read": "int", "Rows usable": "int", "Rows rejected": "int"}),
+         Block("Rules in force", rule_rows), Block("Caveats", caveats)],
+    )  # fmt: skip
+
+
+def _summary(report: Report, previous: Report, targets: Targets) -> Sheet:
+    rows = []
+    for r in report.rules:
+        now, before = _headline(report, r.rule), _headline(previous, r.rule)
+        change = None if now is None or before is None else round(now - before, 4)
+        rows.append({
+            "Measure": _measure(r.title, r.rule), "Rule": r.rule,
+            "This period": now, "Previous period": before, "Change": change,
+            "Target": targets.target(r.rule), "Status": targets.status(r.rule, now),
+            "Completed": r.completed, "Open": r.open, "Overdue": r.overdue,
+            "Legal source": r.citation,
+        })  # fmt: skip
+    frame = pd.DataFrame(rows)
+    formats: dict[str, Format] = {
+        "This period": "percent", "Previous period": "percent", "Change": "change",
+        "Target": "percent", "Completed": "int", "Open": "int", "Overdue": "int",
+    }  # fmt: skip
+    return Sheet(
+        "Summary", f"KPI scorecard, {report.period.label}",
+        [f"On-time rates for cases completed in {report.period.label} "
+         f"({report.period.start:%d/%m/%Y} to {report.period.end:%d/%m/%Y}), against the "
+         f"previous period ({previous.period.start:%d/%m/%Y} to "
+         f"{previous.period.end:%d/%m/%Y}). Open and overdue are as at "
+         f"{report.as_at:%d/%m/%Y}. Status: On target (at or above target), Below target "
+         f"(within {targets.amber_within * 100:.0f} percentage points), Well below."],
+        [Block("Scorecard", frame, formats)],
+        status_column="Status",
+    )  # fmt: skip
+
+
+def _month_ends(months: list[str]) -> list[pd.Timestamp]:
+    return [pd.Timestamp(m) + pd.offsets.MonthEnd(0) for m in months]
+
+
+def _trend(report: Report, cases: pd.DataFrame) -> Sheet:
+    months = sorted({p.month for p in report.trend})
+    frame = pd.DataFrame({"Month": [pd.Timestamp(m) for m in months]})
+    by_key = {(p.month, p.rule): p for p in report.trend}
+    for r in report.rules:
+        frame[f"{r.rule} on time"] = [
+            by_key[(m, r.rule)].on_time_rate if (m, r.rule) in by_key else None for m in months
+        ]
+    plans = cases[cases["rule"] == PLAN_20W]
+    if len(plans):
+        done = plans[plans["status"].isin(["met", "late"])]
+        ex = done["exception"].fillna(False).astype(bool)
+        kept = done[~ex.to_numpy()]
+        month = kept["end_date"].dt.to_period("M").astype(str)
+        rate = (kept["status"] == "met").groupby(month).mean()
+        frame["plan-20w excluding exceptions"] = [
+            None if m not in rate.index else round(float(rate[m]), 4) for m in months
+        ]
+        start = plans["start_date"].to_numpy()
+        end = plans["end_date"].to_numpy()
+        for label, _last in BACKLOG_BANDS:
+            frame[f"Open {label}"] = 0
+        for i, month_end in enumerate(_month_ends(months)):
+            m = np.datetime64(month_end)
+            waiting = (start <= m) & (np.isnat(end) | (end > m))
+            counts = _band(pd.Series((m - start[waiting]).astype("timedelta64[D]").astype(int)),
+                           BACKLOG_BANDS)  # fmt: skip
+            for label, n in counts.items():
+                frame.loc[i, f"Open {label}"] = n
+    reviews = cases[cases["rule"] == REVIEW_12M]
+    if len(reviews):
+        due_month = reviews["due_date"].dt.to_period("M").astype(str)
+        held_month = reviews["end_date"].dt.to_period("M").astype(str)
+        frame["Annual reviews due"] = [int((due_month == m).sum()) for m in months]
+        frame["Annual reviews held"] = [int((held_month == m).sum()) for m in months]
+    formats: dict[str, Format] = {"Month": "month"}
+    for c in frame.columns[1:]:
+        formats[c] = "percent" if c.endswith(("on time", "exceptions")) else "int"
+    charts = []
+    if "plan-20w excluding exceptions" in frame:
+        charts.append(
+            Chart(
+                "line",
+                "EHC plans issued within 20 weeks (excluding exceptions)",
+                "On time",
+                ["plan-20w excluding exceptions"],
+                percent=True,
+            )
+        )
+        charts.append(
+            Chart(
+                "stacked",
+                "Open assessments by weeks since request, at month end",
+                "Open assessments",
+                [f"Open {b}" for b, _ in BACKLOG_BANDS],
+            )
+        )
+    if "Annual reviews due" in frame:
+        charts.append(Chart("bar", "Annual reviews falling due and held, by month", "Reviews",
+                            ["Annual reviews due", "Annual reviews held"]))  # fmt: skip
+    return Sheet(
+        "Trend", "On-time rates, backlog and annual reviews by month",
+        ["On-time rates of cases completed in each month; open assessments at each month end "
+         "by weeks since the request; annual reviews falling due and held in each month."],
+        [Block("Trend", frame, formats)], charts,
+    )  # fmt: skip
+
+
+def _backlog(report: Report, cases: pd.DataFrame, validated: Validated, rules: RuleSet,
+             by: str | None) -> Sheet:  # fmt: skip
+    mask = (cases["rule"] == PLAN_20W) & cases["status"].isin(["open", "overdue"])
+    mine = cases[mask.to_numpy()]
+    days = (pd.Timestamp(report.as_at) - mine["start_date"]).dt.days.to_numpy()
+    group_name = by or "All"
+    groups = (dimension_of(mine, validated.tables, rules, by).to_numpy() if by
+              else np.full(len(mine), "All"))  # fmt: skip
+    rows = []
+    for value in sorted(set(groups.tolist())):
+        sel = groups == value
+        counts = _band(pd.Series(days[sel]), BACKLOG_BANDS)
+        rows.append({group_name: value, **counts, "Total": int(sel.sum())})
+    total = _band(pd.Series(days), BACKLOG_BANDS)
+    rows.append({group_name: "Total", **total, "Total": len(days)})
+    frame = pd.DataFrame(rows)
+    formats: dict[str, Format] = {c: "int" for c in frame.columns[1:]}
+    return Sheet(
+        "Backlog", f"Open assessments by weeks since request, as at {report.as_at:%d/%m/%Y}",
+        ["Requests still waiting for a final plan (the 20-week clock runs from receipt, "
+         f"whatever stage the case is at), by {group_name.lower() if by else 'council'}."],
+        [Block("Open assessments", frame, formats)],
+    )  # fmt: skip
+
+
+def _annual_reviews(report: Report, cases: pd.DataFrame, validated: Validated, rules: RuleSet,
+                    cap: int) -> Sheet:  # fmt: skip
+    reviews = cases[(cases["rule"] == REVIEW_12M).to_numpy()]
+    status = reviews["status"].cat.codes.to_numpy()
+    as_at = pd.Timestamp(report.as_at)
+    month_starts = [(as_at + pd.offsets.MonthBegin(k)).normalize() for k in (1, 2, 3)]
+    horizon = month_starts[-1] + pd.offsets.MonthEnd(0)
+    due = reviews["due_date"]
+    overdue = status == OVERDUE
+    upcoming = (status == OPEN) & (due <= horizon).to_numpy()
+    chosen = reviews[overdue | upcoming]
+    when = np.where(chosen["status"] == "overdue", "Overdue", "")
+    labels = chosen["due_date"].dt.strftime("Due %b %Y").to_numpy()
+    when = np.where(when == "", labels, when)
+    order = np.lexsort((chosen["due_date"].to_numpy(), -chosen["days_over"].to_numpy(),
+                        when != "Overdue"))  # fmt: skip
+    chosen = chosen.iloc[order]
+    when = when[order]
+    counts = [f"Overdue: {int(overdue.sum()):,}"]
+    for start in month_starts:
+        end = start + pd.offsets.MonthEnd(0)
+        n = int(((status == OPEN) & (due >= start).to_numpy() & (due <= end).to_numpy()).sum())
+        counts.append(f"due in {start:%B %Y}: {n:,}")
+    notes = ["Annual reviews overdue as at the as-at date, then those falling due in each of "
+             "the next 3 months. " + "; ".join(counts) + "."]  # fmt: skip
+    total = len(chosen)
+    shown = chosen.head(cap)
+    frame = _detail_frame(case_details(shown, validated.tables, rules))
+    frame.insert(0, "When", when[: len(shown)])
+    if total > cap:
+        notes.append(f"Showing the first {cap:,} of {total:,} rows; {total - cap:,} are left out.")
+    return Sheet("Annual reviews", "Annual reviews overdue and due in the next 3 months", notes,
+                 [Block("Annual reviews", frame, DETAIL_FORMATS, total_rows=total)])  # fmt: skip
+
+
+def _data_quality(validated: Validated, cap: int) -> Sheet:
+    files = pd.DataFrame(
+        [(s.file, s.table, s.rows_read, s.rows_usable, s.rows_rejected, s.blank_rows_ignored)
+         for s in validated.summaries],
+        columns=["File", "Table", "Rows read", "Rows usable", "Rows rejected",
+                 "Blank rows ignored"],
+    )  # fmt: skip
+    f = validated.findings
+    counts = f.groupby(["code", "severity"]).size().reset_index(name="Count")
+    counts["Meaning"] = counts["code"].map(lambda c: CODES[c][1])
+    counts = counts.rename(columns={"code": "Code", "severity": "Severity"})
+    counts = counts.sort_values(["Severity", "Count"], ascending=[True, False], kind="stable")
+    detail = f.head(cap).rename(columns=str.capitalize)
+    ints: dict[str, Format] = {c: "int" for c in files.columns[2:]}
+    notes = [
+        "Rows read = rows usable + rows rejected, for every file. Rows with an error are "
+        "left out of every figure; rows with a warning are kept. See docs/findings.md."
+    ]
+    if len(f) > cap:
+        notes.append(f"Showing the first {cap:,} of {len(f):,} findings; run ehcp validate "
+                     "--findings-out FILE for all of them.")  # fmt: skip
+    return Sheet(
+        "Data quality", "Data quality of the extract",
+        notes,
+        [Block("Rows per file", files, ints),
+         Block("Findings by code", counts.reset_index(drop=True), {"Count": "int"}),
+         Block("Findings", detail.reset_index(drop=True), {"Row": "int"}, total_rows=len(f))],
+    )  # fmt: skip
+
+
+def _breakdown(report: Report, targets: Targets, by: str | None) -> Sheet:
+    rows = []
+    for g in report.breakdown:
+        for r in g.rules:
+            rows.append({
+                by or "Group": g.value, "Rule": r.rule, "Completed": r.completed,
+                "Met": r.met, "On time": r.on_time_rate, "Target": targets.target(r.rule),
+                "Status": targets.status(r.rule, r.on_time_rate), "Open": r.open,
+                "Overdue": r.overdue,
+            })  # fmt: skip
+    frame = pd.DataFrame(rows, columns=[by or "Group", "Rule", "Completed", "Met", "On time",
+                                        "Target", "Status", "Open", "Overdue"])  # fmt: skip
+    formats: dict[str, Format] = {"Completed": "int", "Met": "int", "On time": "percent",
+                                  "Target": "percent", "Open": "int", "Overdue": "int"}  # fmt: skip
+    note = (
+        f"The scorecard by {by}, for cases completed in {report.period.label}. On-time "
+        "rates here include exceptions."
+        if by
+        else "No breakdown: give --by COLUMN (for example team) to break the scorecard down."
+    )
+    return Sheet("Breakdown", f"Scorecard by {by}" if by else "Scorecard breakdown", [note],
+                 [Block("Breakdown", frame, formats)], status_column="Status")  # fmt: skip
+
+
+def write_csv_dir(pack: Pack, folder: Path) -> list[Path]:
+    """Each sheet's tables as CSV (``Sheet.csv``, or ``Sheet - Table.csv`` where a sheet holds
+    several). Text that a spreadsheet would take for a formula gets a leading apostrophe."""
+    written = []
+    for sheet in pack.sheets:
+        for block in sheet.blocks:
+            name = sheet.name if len(sheet.blocks) == 1 else f"{sheet.name} - {block.title}"
+            frame = block.frame.copy()
+            for column in frame.columns:
+                if block.format_of(column) == "text":
+                    text = frame[column].astype("string")
+                    risky = text.str.startswith(FORMULA_START).fillna(False)
+                    frame[column] = text.where(~risky, "'" + text)
+            target = folder / f"{name}.csv"
+            write_csv(frame, target)
+            written.append(target)
+    return written

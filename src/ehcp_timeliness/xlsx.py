@@ -1,0 +1,240 @@
+"""Writing the board pack as an XLSX workbook with openpyxl, in write-only mode.
+
+Real dates with a ``dd/mm/yyyy`` format, rates as fractions with a ``%`` format, counts as
+integers; each table an Excel table with filters; frozen header rows where a sheet holds one
+table; widths from the content; landscape pages one page wide with the header row repeated;
+native charts on the Trend sheet; the scorecard status as a word with a red/amber/green fill
+beside it. Text that Excel would take for a formula is stored as text. The file is written to a
+temporary name beside the target and renamed into place, so a failed run leaves last month's
+pack as it was.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.formatting.rule import FormulaRule
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.filters import AutoFilter
+from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
+
+from ehcp_timeliness.output import FORMULA_START, write_atomic
+from ehcp_timeliness.pack import Block, Pack, Sheet
+
+NUMBER_FORMATS = {
+    "date": "dd/mm/yyyy",
+    "month": "mmm yyyy",
+    "percent": "0.0%",
+    "change": "+0.0%;-0.0%;0.0%",
+    "int": "#,##0",
+    "number": "0.0",
+}
+RAG = {  # word -> fill beside it (the word itself always carries the meaning)
+    "On target": "C6EFCE",
+    "Below target": "FFEB9C",
+    "Well below": "FFC7CE",
+}
+MAX_WIDTH = 80
+
+
+def write_pack(pack: Pack, target: Path) -> None:
+    """Write the workbook atomically."""
+    write_atomic(target, lambda tmp: _write(pack, tmp))
+
+
+def _write(pack: Pack, path: Path) -> None:
+    wb = Workbook(write_only=True)
+    for index, sheet in enumerate(pack.sheets):
+        _sheet(wb, sheet, index)
+    wb.save(path)
+
+
+def _widths(sheet: Sheet) -> list[float]:
+    widths: list[float] = []
+    for block in sheet.blocks:
+        frame = block.frame
+        for i, name in enumerate(frame.columns):
+            sample = frame[name].head(200)
+            fmt = block.format_of(name)
+            if fmt in ("date", "month"):
+                longest = 10
+            elif fmt == "text":
+                lengths = sample.astype("string").fillna("").str.len()
+                longest = int(lengths.max()) if len(lengths) else 0
+            else:
+                longest = 9
+            width = min(MAX_WIDTH, max(len(str(name)) + 4, longest + 2))
+            if i < len(widths):
+                widths[i] = max(widths[i], width)
+            else:
+                widths.append(width)
+    return widths
+
+
+def _table_name(sheet: str, index: int) -> str:
+    return re.sub(r"[^A-Za-z0-9_]", "_", sheet) + f"_{index + 1}"
+
+
+def _text(ws, value: object) -> object:
+    """A text cell that Excel will never evaluate."""
+    text = str(value)
+    if text.startswith(FORMULA_START):
+        cell = WriteOnlyCell(ws, value=text)
+        cell.data_type = "s"
+        return cell
+    return text
+
+
+def _columns(ws, block: Block) -> list[list[object]]:
+    """Cell values column by column, converted once per column rather than per cell."""
+    out = []
+    for name in block.frame.columns:
+        values = block.frame[name]
+        fmt = block.format_of(name)
+        if fmt in ("date", "month"):
+            days = pd.to_datetime(values).to_numpy("datetime64[D]")
+            cells = []
+            for d in days.tolist():
+                if d is None:
+                    cells.append(None)
+                else:
+                    cell = WriteOnlyCell(ws, value=d)
+                    cell.number_format = NUMBER_FORMATS[fmt]
+                    cells.append(cell)
+            out.append(cells)
+        elif fmt == "text":
+            cells = []
+            for v in values.astype(object).tolist():
+                if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+                    cells.append(None)
+                else:
+                    cells.append(_text(ws, v))
+            out.append(cells)
+        else:
+            cells = []
+            for v in values.astype(object).tolist():
+                if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+                    cells.append(None)
+                else:
+                    cell = WriteOnlyCell(ws, value=int(v) if fmt == "int" else float(v))
+                    cell.number_format = NUMBER_FORMATS[fmt]
+                    cells.append(cell)
+            out.append(cells)
+    return out
+
+
+def _sheet(wb: Workbook, sheet: Sheet, index: int) -> None:
+    ws = wb.create_sheet(sheet.name)
+    widths = _widths(sheet)
+    for i, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = 9  # A4
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+
+    single = len(sheet.blocks) == 1
+    first_header = 2 + len(sheet.notes) + 1
+    if single:  # write-only sheets emit their views with the first row: freeze now
+        ws.freeze_panes = f"A{first_header + 1}"
+        ws.print_title_rows = f"{first_header}:{first_header}"
+
+    title = WriteOnlyCell(ws, value=sheet.title)
+    title.font = Font(bold=True, size=14)
+    ws.append([title])
+    for note in sheet.notes:
+        ws.append([_text(ws, note)])
+    ws.append([])
+    row = 2 + len(sheet.notes) + 1  # the next row to be written
+
+    first_table: tuple[int, int, Block] | None = None
+    for b, block in enumerate(sheet.blocks):
+        if not single:
+            heading = WriteOnlyCell(ws, value=block.title)
+            heading.font = Font(bold=True)
+            ws.append([heading])
+            row += 1
+        header_row = row
+        ws.append([_text(ws, c) for c in block.frame.columns])
+        columns = _columns(ws, block)
+        for values in zip(*columns, strict=True):
+            ws.append(list(values))
+        row += 1 + len(block.frame)
+        last_col = get_column_letter(max(1, len(block.frame.columns)))
+        if len(block.frame):
+            ref = f"A{header_row}:{last_col}{row - 1}"
+            table = Table(displayName=_table_name(sheet.name, b), ref=ref)
+            table.tableColumns = [TableColumn(id=i + 1, name=str(c))
+                                  for i, c in enumerate(block.frame.columns)]  # fmt: skip
+            table.autoFilter = AutoFilter(ref=ref)
+            table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
+            with warnings.catch_warnings():  # its warning says to set the columns: done above
+                warnings.simplefilter("ignore", UserWarning)
+                ws.add_table(table)
+        else:
+            ws.append([_text(ws, "No rows.")])
+            row += 1
+        if first_table is None:
+            first_table = (header_row, row - 1, block)
+        if b < len(sheet.blocks) - 1:
+            ws.append([])
+            row += 1
+
+    if sheet.status_column and first_table is not None:
+        _status_fills(ws, *first_table, sheet.status_column)
+    if sheet.charts and first_table is not None:
+        _charts(ws, sheet, *first_table)
+
+
+def _status_fills(ws, header_row: int, last_row: int, block: Block, column: str) -> None:
+    if column not in block.frame.columns or last_row <= header_row:
+        return
+    letter = get_column_letter(list(block.frame.columns).index(column) + 1)
+    cells = f"{letter}{header_row + 1}:{letter}{last_row}"
+    for word, colour in RAG.items():
+        ws.conditional_formatting.add(
+            cells,
+            FormulaRule(formula=[f'{letter}{header_row + 1}="{word}"'],
+                        fill=PatternFill("solid", start_color=colour, end_color=colour)),
+        )  # fmt: skip
+
+
+def _charts(ws, sheet: Sheet, header_row: int, last_row: int, block: Block) -> None:
+    """Charts below the table, side by side, so a printed page stays readable."""
+    if last_row <= header_row:
+        return
+    names = list(block.frame.columns)
+    categories = Reference(ws, min_col=1, min_row=header_row + 1, max_row=last_row)
+    for i, spec in enumerate(sheet.charts):
+        if spec.kind == "line":
+            chart = LineChart()
+        else:
+            chart = BarChart()
+            chart.type = "col"
+            if spec.kind == "stacked":
+                chart.grouping = "stacked"
+                chart.overlap = 100
+        chart.title = spec.title
+        chart.y_axis.title = spec.y_title
+        chart.x_axis.title = names[0]
+        chart.x_axis.number_format = "mmm yy"
+        chart.y_axis.number_format = "0%" if spec.percent else "#,##0"
+        chart.x_axis.delete = False
+        chart.y_axis.delete = False
+        chart.height, chart.width = 10, 20
+        for name in spec.columns:
+            col = names.index(name) + 1
+            data = Reference(ws, min_col=col, min_row=header_row, max_row=last_row)
+            chart.add_data(data, titles_from_data=True)
+        chart.set_categories(categories)
+        chart.legend.position = "b"
+        ws.add_chart(chart, f"{get_column_letter(1 + 5 * i)}{last_row + 3}")
