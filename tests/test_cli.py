@@ -103,7 +103,7 @@ def test_missing_file_exits_3(tmp_path):
     ("toml", "message"),
     [
         ("[columns]\nrecieved_date = 'X'\n", "unknown canonical column(s): recieved_date"),
-        ("colums = {}\n", "colums: Extra inputs are not permitted"),
+        ("colums = {}\n", "colums: unknown key"),
         ("[values.request_outcome]\n'Agreed' = 'Q'\n", "not one of A, H, N, W, Y"),
         ("[columns\n", "not valid TOML"),
         ("schema_version = 2\n", "schema_version 2 is not supported"),

@@ -12,11 +12,11 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
+from ehcp_timeliness.config import describe, read_toml
 from ehcp_timeliness.errors import RulesError
 from ehcp_timeliness.schema import Kind, columns, normalise_word
 
@@ -76,22 +76,8 @@ class Mapping(BaseModel):
 def load_mapping(path: Path | None) -> Mapping:
     if path is None:
         return Mapping()
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8-sig"))
-    except FileNotFoundError:
-        raise RulesError(f"{path}: mapping file not found") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise RulesError(f"{path}: not valid TOML ({exc})") from None
+    data = read_toml(path, "mapping")
     try:
         return Mapping.model_validate(data)
     except ValidationError as exc:
-        raise RulesError(f"{path}: {_one_line(exc)}") from None
-
-
-def _one_line(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors():
-        where = ".".join(str(p) for p in err["loc"])
-        msg = err["msg"].removeprefix("Value error, ")
-        parts.append(f"{where}: {msg}" if where else msg)
-    return "; ".join(parts)
+        raise RulesError(f"{path}: {describe(exc)}") from None

@@ -8,13 +8,14 @@ rule that has the same ``id``, without code changes. Unknown keys are errors.
 from __future__ import annotations
 
 import hashlib
-import tomllib
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from ehcp_timeliness.config import describe, parse_toml
 from ehcp_timeliness.errors import RulesError
 from ehcp_timeliness.schema import Kind, columns
 
@@ -104,34 +105,33 @@ class _Rule(_Strict):
         raise NotImplementedError
 
 
-class IntervalRule(_Rule):
-    """Due a fixed time after the start date: met when the stop date is on or before it."""
+class _TimedRule(_Rule):
+    """A rule due a fixed time after a start date."""
 
-    kind: Literal["interval"]
     start: str
     limit: Limit
     reading: Literal["starting-with", "anniversary"] = "starting-with"
 
     def _date_columns(self) -> list[str]:
         return [self.start, self.stop]
+
+
+class IntervalRule(_TimedRule):
+    """Due a fixed time after the start date: met when the stop date is on or before it."""
+
+    kind: Literal["interval"]
 
     @property
     def limit_text(self) -> str:
         return str(self.limit)
 
 
-class ReviewChainRule(_Rule):
+class ReviewChainRule(_TimedRule):
     """Each review meeting is due within the period starting with the previous link of the
     chain (the plan's issue date, then each meeting); after the last, the next is pending."""
 
     kind: Literal["review-chain"]
     table: Literal["plans"] = "plans"
-    start: str
-    limit: Limit
-    reading: Literal["starting-with", "anniversary"] = "starting-with"
-
-    def _date_columns(self) -> list[str]:
-        return [self.start, self.stop]
 
     @property
     def limit_text(self) -> str:
@@ -193,34 +193,24 @@ class RuleSet(BaseModel):
 
 
 def _read(path: Path, text: str) -> RuleFile:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise RulesError(f"{path}: not valid TOML ({exc})") from None
+    data = parse_toml(text, path)
     try:
         return RuleFile.model_validate(data)
     except ValidationError as exc:
-        raise RulesError(f"{path}: {_describe(exc, data)}") from None
+        raise RulesError(f"{path}: {_name_rules(describe(exc), data)}") from None
 
 
-def _describe(exc: ValidationError, data: dict) -> str:
-    parts = []
-    for err in exc.errors():
-        loc = list(err["loc"])
-        where = []
-        if len(loc) >= 2 and loc[0] == "rule" and isinstance(loc[1], int):
-            rules = data.get("rule", [])
-            rid = rules[loc[1]].get("id", f"#{loc[1] + 1}") if loc[1] < len(rules) else loc[1]
-            where.append(f"rule {rid}")
-            loc = loc[2:]
-            if loc and loc[0] in ("interval", "review-chain", "deadline"):
-                loc = loc[1:]  # the union's branch name is noise to a reader
-        where += [str(p) for p in loc]
-        msg = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            msg = "unknown key"
-        parts.append(f"{'.'.join(where)}: {msg}" if where else msg)
-    return "; ".join(parts)
+def _name_rules(message: str, data: dict) -> str:
+    """``rule.2.interval.titel`` -> ``rule local-14w.titel``: name rules by id, as users do."""
+    rules = data.get("rule", [])
+
+    def name(m: re.Match[str]) -> str:
+        i = int(m[1])
+        rule_id = rules[i].get("id") if i < len(rules) and isinstance(rules[i], dict) else None
+        return f"rule {rule_id or f'#{i + 1}'}"
+
+    message = re.sub(r"\brule\.(\d+)(?:\.(?:interval|review-chain|deadline))?", name, message)
+    return message
 
 
 def builtin_files() -> list[tuple[str, str]]:

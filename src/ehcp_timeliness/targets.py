@@ -14,12 +14,12 @@ where DfE publishes one (so "On target" means at least the national rate), other
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ehcp_timeliness.config import describe, read_toml
 from ehcp_timeliness.errors import RulesError
 
 #: England, 2024 (DfE "Education, health and care plans", 2025): plans within 20 weeks
@@ -61,18 +61,11 @@ class Targets(BaseModel):
 def load_targets(path: Path | None) -> Targets:
     if path is None:
         return Targets()
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8-sig"))
-    except FileNotFoundError:
-        raise RulesError(f"{path}: targets file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise RulesError(f"{path}: not valid TOML ({exc})") from None
+    data = read_toml(path, "targets")
     try:
         targets = Targets.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise RulesError(f"{path}: {where}: {first['msg']}") from None
+        raise RulesError(f"{path}: {describe(exc)}") from None
     bad = {k: v for k, v in targets.targets.items() if not 0 <= v <= 1}
     if bad:
         raise RulesError(f"{path}: targets are fractions between 0 and 1: {bad}")
