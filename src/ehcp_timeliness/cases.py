@@ -2,14 +2,16 @@
 
 The columns are :data:`~ehcp_timeliness.engine.CASE_COLUMNS` then every dimension column of
 either table (blank where a case's table lacks it). Each rule's cases are gathered straight
-from the validated table as Arrow columns and formatted on two threads; the file is written
-in rule order, atomically.
+from the validated table as Arrow columns and formatted on a worker thread; the file is
+written in rule order, atomically.
 """
 
 from __future__ import annotations
 
 import io
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +22,7 @@ import pyarrow.csv as pacsv
 
 from ehcp_timeliness.dates import as_arrow_text
 from ehcp_timeliness.engine import CASE_COLUMNS, dimensions, record_ids
-from ehcp_timeliness.output import write_atomic
+from ehcp_timeliness.output import atomic_path
 from ehcp_timeliness.rules import RuleSet
 
 BOM = b"\xef\xbb\xbf"
@@ -97,28 +99,46 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"' if any(ch in name for ch in ',"\r\n') else name
 
 
-def write_cases(
-    cases: pd.DataFrame, tables: dict[str, pd.DataFrame], rules: RuleSet, target: Path
-) -> None:
-    """The case list with its details as CSV (UTF-8 with BOM for Excel), written atomically."""
+@contextmanager
+def case_writer(
+    target: Path, tables: dict[str, pd.DataFrame], rules: RuleSet
+) -> Iterator[Callable[[pd.DataFrame], None]]:
+    """Stream the case list to ``target``: call the function yielded with each rule's cases.
+
+    Each part is formatted on a worker thread (Arrow's CSV writer releases the GIL, so the
+    caller can evaluate the next rule meanwhile) and written in order. The file appears, complete,
+    when the block ends without an error; otherwise nothing is written.
+    """
     gather = _Gather(tables)
     table_of = {r.id: r.table for r in rules.enabled}
-    runs = _runs(cases)
+    header = ",".join(_quote(c) for c in CASE_COLUMNS + gather.dims) + "\n"
 
-    def chunk(run: tuple[str, int, int]) -> bytes:
-        rule, a, b = run
-        table = gather.table(cases.iloc[a:b], table_of[rule])
+    def chunk(part: pd.DataFrame) -> bytes:
+        table = gather.table(part, table_of[str(part["rule"].iloc[0])])
         try:  # unquoted is a tenth smaller; Arrow refuses it if any value needs quotes
             return _csv(table, "none")
         except pa.ArrowInvalid:
             return _csv(table, "needed")
 
-    header = ",".join(_quote(c) for c in CASE_COLUMNS + gather.dims) + "\n"
+    with atomic_path(target) as tmp, open(tmp, "wb") as f, ThreadPoolExecutor(1) as pool:
+        f.write(BOM + header.encode())
+        pending: list[Future[bytes]] = []
 
-    def write(tmp: Path) -> None:
-        with open(tmp, "wb") as f, ThreadPoolExecutor(max_workers=2) as pool:
-            f.write(BOM + header.encode())
-            for data in pool.map(chunk, runs):  # formatted in parallel, written in order
-                f.write(data)
+        def add(part: pd.DataFrame) -> None:
+            while pending and pending[0].done():
+                f.write(pending.pop(0).result())
+            if len(part):
+                pending.append(pool.submit(chunk, part))
 
-    write_atomic(target, write)
+        yield add
+        for future in pending:
+            f.write(future.result())
+
+
+def write_cases(
+    cases: pd.DataFrame, tables: dict[str, pd.DataFrame], rules: RuleSet, target: Path
+) -> None:
+    """The case list with its details as CSV (UTF-8 with BOM for Excel), written atomically."""
+    with case_writer(target, tables, rules) as add:
+        for _rule, first, end in _runs(cases):
+            add(cases.iloc[first:end])

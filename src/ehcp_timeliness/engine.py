@@ -14,6 +14,7 @@ when (if ever) it stopped, and a status:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -45,6 +46,37 @@ def dimensions(frame: pd.DataFrame, table: str) -> list[str]:
     return [c for c in frame.columns if c not in known and not c.startswith("_")]
 
 
+def evaluate_rules(
+    tables: dict[str, pd.DataFrame], rules: RuleSet, *, as_at: date
+) -> Iterator[pd.DataFrame]:
+    """Each rule's cases as soon as it is evaluated (see :func:`evaluate`), in rule order."""
+    rule_ids = [r.id for r in rules.enabled]
+    for rule in rules.enabled:
+        frame = tables[rule.table]
+        if frame.empty:
+            continue
+        if isinstance(rule, ReviewChainRule):
+            part = _review_chain(rule, frame, as_at)
+        elif isinstance(rule, DeadlineRule):
+            part = _deadline(rule, frame, as_at)
+        else:
+            part = _interval(rule, frame, as_at)
+        part.insert(0, "rule", pd.Categorical.from_codes(
+            np.full(len(part), rule_ids.index(rule.id)), categories=rule_ids))  # fmt: skip
+        yield part
+
+
+def combine(parts: list[pd.DataFrame], rules: RuleSet) -> pd.DataFrame:
+    """The rules' cases as one frame (an empty one with the right columns if none)."""
+    if parts:
+        return pd.concat(parts, ignore_index=True)
+    empty = np.array([], dtype=D)
+    out = _frame(np.array([], dtype=np.int64), empty, empty, empty,
+                 np.array([], dtype=np.int8), np.array([], dtype=np.int64))  # fmt: skip
+    out.insert(0, "rule", pd.Categorical([], categories=[r.id for r in rules.enabled]))
+    return out
+
+
 def evaluate(tables: dict[str, pd.DataFrame], rules: RuleSet, *, as_at: date) -> pd.DataFrame:
     """One row per (record, rule) in scope.
 
@@ -54,28 +86,7 @@ def evaluate(tables: dict[str, pd.DataFrame], rules: RuleSet, *, as_at: date) ->
     dimensions for output, so a national extract's millions of cases do not each carry copies
     of its text.
     """
-    rule_ids = [r.id for r in rules.enabled]
-
-    def one(rule: IntervalRule | ReviewChainRule | DeadlineRule) -> pd.DataFrame | None:
-        frame = tables[rule.table]
-        if frame.empty:
-            return None
-        if isinstance(rule, ReviewChainRule):
-            part = _review_chain(rule, frame, as_at)
-        elif isinstance(rule, DeadlineRule):
-            part = _deadline(rule, frame, as_at)
-        else:
-            part = _interval(rule, frame, as_at)
-        part.insert(0, "rule", pd.Categorical.from_codes(
-            np.full(len(part), rule_ids.index(rule.id)), categories=rule_ids))  # fmt: skip
-        return part
-
-    parts = [p for p in map(one, rules.enabled) if p is not None]
-    if not parts:
-        return _frame(np.array([], dtype=np.int64), *(np.array([], dtype=D),) * 3,
-                      np.array([], dtype=np.int8), np.array([], dtype=np.int64)).assign(
-            rule=pd.Categorical([], categories=rule_ids))  # fmt: skip
-    return pd.concat(parts, ignore_index=True)
+    return combine(list(evaluate_rules(tables, rules, as_at=as_at)), rules)
 
 
 def record_ids(frame: pd.DataFrame, table: str) -> pd.Series:

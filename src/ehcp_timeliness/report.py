@@ -172,20 +172,21 @@ def summarise_rules(
     status = cases["status"].cat.codes.to_numpy()
     soon_until = np.datetime64(as_at + timedelta(weeks=due_within))
     soon = (status == OPEN) & (cases["due_date"].to_numpy() <= soon_until)
-    flags = pd.DataFrame(
-        {
-            "rule": cases["rule"],
-            "met": in_period & (status == MET),
-            "late": in_period & (status == LATE),
-            "open": status == OPEN,
-            "overdue": status == OVERDUE,
-            "due_soon": soon,
-        }
-    )
-    counts = flags.groupby("rule", observed=False).sum()
+    flags = {
+        "met": in_period & (status == MET),
+        "late": in_period & (status == LATE),
+        "open": status == OPEN,
+        "overdue": status == OVERDUE,
+        "due_soon": soon,
+    }
+    codes = cases["rule"].cat.codes.to_numpy()
+    n = len(cases["rule"].cat.categories)
+    counts = {k: np.bincount(codes, weights=v, minlength=n) for k, v in flags.items()}
+    index = {rule_id: i for i, rule_id in enumerate(cases["rule"].cat.categories)}
     out = []
     for rule in rules.enabled:
-        c = counts.loc[rule.id] if rule.id in counts.index else pd.Series(0, index=counts.columns)
+        i = index.get(rule.id)
+        c = {k: 0 if i is None else int(v[i]) for k, v in counts.items()}
         met, late = int(c["met"]), int(c["late"])
         out.append(
             RuleSummary(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ehcp_timeliness.cases import write_cases
+from ehcp_timeliness.cases import case_writer, write_cases
 from ehcp_timeliness.cli.common import (
     Exit,
     MappingOpt,
@@ -22,7 +22,7 @@ from ehcp_timeliness.cli.common import (
     run,
     say,
 )
-from ehcp_timeliness.engine import dimensions, evaluate
+from ehcp_timeliness.engine import combine, dimensions, evaluate_rules
 from ehcp_timeliness.load import load
 from ehcp_timeliness.output import write_atomic
 from ehcp_timeliness.pack import EXCEL_MAX_ROWS, assemble, write_csv_dir
@@ -30,7 +30,6 @@ from ehcp_timeliness.report import Period, Report, build_report, parse_period
 from ehcp_timeliness.rules import load_rules
 from ehcp_timeliness.targets import load_targets
 from ehcp_timeliness.validate import Validated
-from ehcp_timeliness.xlsx import write_pack
 
 
 def command(
@@ -141,20 +140,23 @@ def command(
                 f"{by!r} is not a column of the extract (dimensions: "
                 f"{', '.join(sorted(known)) or 'none'})", param_hint="--by")  # fmt: skip
     say("evaluating rules")
-    cases = evaluate(validated.tables, rules, as_at=when)
-    with ThreadPoolExecutor(max_workers=1) as pool:  # the case list is written meanwhile
-        written = None
-        if cases_out is not None:
-            written = pool.submit(write_cases, cases, validated.tables, rules, cases_out)
+    with ExitStack() as stack:  # the case list is written while later rules are evaluated
+        add = (stack.enter_context(case_writer(cases_out, validated.tables, rules))
+               if cases_out is not None else None)  # fmt: skip
+        parts = []
+        for part in evaluate_rules(validated.tables, rules, as_at=when):
+            parts.append(part)
+            if add is not None:
+                add(part)
+        cases = combine(parts, rules)
         report = build_report(validated, cases, rules, as_at=when, period=chosen,
                               due_within=due_within, by=by)  # fmt: skip
         if xlsx is not None or csv_dir is not None:
             _board_pack(report, cases, validated, rules, targets, council=council,
                         max_detail_rows=max_detail_rows, xlsx=xlsx, csv_dir=csv_dir,
                         period=chosen, as_at=when, due_within=due_within)  # fmt: skip
-        if written is not None:
-            written.result()
-            say(f"wrote {len(cases):,} cases to {cases_out}")
+    if cases_out is not None:
+        say(f"wrote {len(cases):,} cases to {cases_out}")
     if json_out == "-":
         typer.echo(report.model_dump_json(indent=2))
     else:
@@ -187,6 +189,8 @@ def _board_pack(report: Report, cases, validated: Validated, rules, targets, *, 
         write_cases(full, validated.tables, rules, folder / name)
         say(f"wrote {len(full):,} rows to {folder / name}")
     if xlsx is not None:
+        from ehcp_timeliness.xlsx import write_pack  # openpyxl costs 0.1 s at start: load late
+
         write_pack(pack, xlsx)
         say(f"wrote {xlsx}")
     if csv_dir is not None:
