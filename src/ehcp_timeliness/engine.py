@@ -233,49 +233,53 @@ def _deadline(rule: DeadlineRule, frame: pd.DataFrame, as_at: date) -> pd.DataFr
 def _review_chain(rule: ReviewChainRule, frame: pd.DataFrame, as_at: date) -> pd.DataFrame:
     """Issue date, then each review meeting in date order: each link is due within the period
     starting with the previous one. After the last meeting the next review is pending, unless
-    the plan ceased before it fell due (then none is owed)."""
-    scope = np.flatnonzero(_in_scope(rule.applies, frame))
-    rows = pd.DataFrame(
-        {
-            "plan": pd.factorize(frame["plan_id"])[0][scope],
-            "src": scope,
-            "issue": frame[rule.start].to_numpy(D)[scope],
-            "meeting": frame[rule.stop].to_numpy(D)[scope],
-            "cease": frame["cease_date"].to_numpy(D)[scope],
-        }
-    )
-    plans = rows.groupby("plan", sort=True).agg(
-        src=("src", "first"), issue=("issue", "min"), cease=("cease", "max"),
-        last=("meeting", "max"),
-    )  # fmt: skip
-    meetings = (
-        rows.loc[rows["meeting"].notna()]
-        .drop_duplicates(["plan", "meeting"])
-        .sort_values(["plan", "meeting"], kind="stable")
-    )
-    previous = meetings.groupby("plan", sort=False)["meeting"].shift(1).to_numpy(D)
-    issue = plans["issue"].to_numpy(D)
-    start = np.where(np.isnat(previous), issue[meetings["plan"].to_numpy()], previous)
-    stop = meetings["meeting"].to_numpy(D)
-    due = _due_after(rule, start)
-    status, over = judge(due, stop, as_at)
-    done = _frame(meetings["src"].to_numpy(), start, due, stop, status, over)
+    the plan ceased before it fell due (then none is owed).
 
-    last = plans["last"].to_numpy(D)
-    start = np.where(np.isnat(last), issue, last)
+    One sort by (plan, meeting) and per-plan reductions over its runs, all in numpy.
+    """
+    scope = np.flatnonzero(_in_scope(rule.applies, frame))
+    plan = pd.factorize(pd.factorize(frame["plan_id"])[0][scope])[0]  # 0.. in order of first row
+    meeting = frame[rule.stop].to_numpy(D)[scope]
+    never = np.iinfo(np.int64).max  # sorts a missing meeting after every real one
+    order = np.lexsort((np.where(np.isnat(meeting), never, meeting.astype(np.int64)), plan))
+    plan, meeting, src = plan[order], meeting[order], scope[order]
+    issue = frame[rule.start].to_numpy(D)[src]
+    cease = frame["cease_date"].to_numpy(D)[src]
+    starts = np.flatnonzero(np.r_[True, plan[1:] != plan[:-1]]) if len(plan) else plan
+
+    def per_plan(values: np.ndarray, reduce: np.ufunc) -> np.ndarray:
+        return reduce.reduceat(values.astype(np.int64), starts) if len(starts) else values
+
+    plan_issue = per_plan(issue, np.minimum).astype(D)
+    plan_cease = per_plan(cease, np.maximum).astype(D)  # NaT is the smallest int64: any date wins
+    plan_src = per_plan(src, np.minimum)  # the plan's first row, for its person and dimensions
+
+    held = ~np.isnat(meeting)
+    repeat = np.r_[False, (plan[1:] == plan[:-1]) & (meeting[1:] == meeting[:-1])]
+    keep = np.flatnonzero(held & ~repeat)
+    m_plan, m_date = plan[keep], meeting[keep]
+    same = np.r_[False, m_plan[1:] == m_plan[:-1]]
+    previous = np.r_[np.datetime64("NaT", "D"), m_date[:-1]] if len(keep) else m_date
+    start = np.where(same, previous, plan_issue[m_plan])
     due = _due_after(rule, start)
-    cease = plans["cease"].to_numpy(D)
-    has_ceased = ~np.isnat(cease)
-    owed = ~has_ceased | (cease > due)
+    status, over = judge(due, m_date, as_at)
+    done = _frame(src[keep], start, due, m_date, status, over)
+
+    last = np.full(len(starts), np.datetime64("NaT"), dtype=D)
+    if len(keep):
+        last[m_plan[np.r_[~same[1:], True]]] = m_date[np.r_[~same[1:], True]]
+    start = np.where(np.isnat(last), plan_issue, last)
+    due = _due_after(rule, start)
+    has_ceased = ~np.isnat(plan_cease)
+    owed = ~has_ceased | (plan_cease > due)
     none = np.full(len(start), np.datetime64("NaT"), dtype=D)
     status, over = judge(due, none, as_at)
     # Ceased after the review fell due, without one: overdue by the days to the cease date.
-    late_cease = has_ceased & (cease > due)
+    late_cease = has_ceased & (plan_cease > due)
     status = np.where(late_cease, OVERDUE, status).astype(np.int8)
-    over = np.where(late_cease, (cease - due).astype(np.int64), over)
-    pending = _frame(plans["src"].to_numpy()[owed], start[owed], due[owed], none[owed],
-                     status[owed], over[owed])  # fmt: skip
+    over = np.where(late_cease, (plan_cease - due).astype(np.int64), over)
+    pending = _frame(plan_src[owed], start[owed], due[owed], none[owed], status[owed], over[owed])
     # Each plan's links together and in order: its meetings, then the pending review.
-    order = np.concatenate([meetings["plan"].to_numpy(), np.flatnonzero(owed)])
+    links = np.concatenate([m_plan, np.flatnonzero(owed)])
     both = pd.concat([done, pending], ignore_index=True)
-    return both.take(np.argsort(order, kind="stable")).reset_index(drop=True)
+    return both.take(np.argsort(links, kind="stable")).reset_index(drop=True)
