@@ -114,11 +114,27 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Parse a text column.
 
     Returns ``(dates, bad)``: ``dates`` is ``datetime64[s]`` with NaT for blanks and bad values;
-    ``bad`` is True where a non-blank value is not a date. Strict ISO values, nearly all of a
-    typical extract, take Arrow's strict ISO cast; only the rest (trimmed) take the general
-    RE2 path.
+    ``bad`` is True where a non-blank value is not a date. A column that is all strict ISO
+    or empty, as most are, is one strict Arrow cast; otherwise strict ISO values take that cast
+    and only the rest (trimmed) take the general RE2 path.
     """
     arr = as_arrow_text(values)
+    empty = pc.fill_null(pc.equal(pc.utf8_length(arr), 0), True)
+    try:  # the usual column, every value strict ISO or empty: one strict cast, no regex
+        whole = pc.cast(pc.if_else(empty, pa.scalar(None, arr.type), arr), pa.date32())
+    except pa.ArrowInvalid:
+        pass
+    else:
+        seconds = pc.cast(whole, pa.timestamp("s")).to_numpy(zero_copy_only=False)
+        year0 = seconds < np.datetime64("0001-01-01")
+        if year0.any():  # there is no year 0
+            seconds = np.where(year0, np.datetime64("NaT"), seconds)
+        ok = ~np.isnat(seconds)
+        bad = ~empty.to_numpy(zero_copy_only=False) & ~ok
+        return (
+            pd.Series(seconds, index=values.index, copy=False),
+            pd.Series(bad, index=values.index, copy=False),
+        )
     blank = blank_text(arr)
     iso = pc.fill_null(pc.match_substring_regex(arr, _STRICT_ISO), False)
     iso_np = iso.to_numpy(zero_copy_only=False)

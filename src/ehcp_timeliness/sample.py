@@ -24,6 +24,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ehcp_timeliness.output import write_atomic
+
 REQUEST_COLUMNS = [
     "person_id",
     "request_id",
@@ -388,7 +390,12 @@ def write_sample(outdir: Path, **kwargs: Any) -> list[Path]:
     paths = []
     for name, frame in zip(("requests", "plans"), generate(**kwargs), strict=True):
         path = outdir / f"{name}.csv"
-        frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+        write_atomic(
+            path,
+            lambda tmp, frame=frame: frame.to_csv(
+                tmp, index=False, encoding="utf-8", lineterminator="\n"
+            ),
+        )
         paths.append(path)
     return paths
 

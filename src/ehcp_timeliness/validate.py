@@ -68,13 +68,11 @@ class Validated:
     summaries: list[TableSummary]
     as_at: date
 
-    def report(self, *, include_findings: bool = True) -> ValidationReport:
+    def report(self) -> ValidationReport:
         counts = self.findings["code"].value_counts()
         severity = self.findings["severity"]
-        findings = []
-        if include_findings:
-            records = self.findings.astype(object).where(self.findings.notna(), None)
-            findings = [Finding.model_validate(r) for r in records.to_dict("records")]
+        records = self.findings.astype(object).where(self.findings.notna(), None)
+        findings = [Finding.model_validate(r) for r in records.to_dict("records")]
         return ValidationReport(
             as_at=self.as_at,
             tables=self.summaries,
