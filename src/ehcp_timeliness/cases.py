@@ -2,7 +2,7 @@
 
 The columns are :data:`~ehcp_timeliness.engine.CASE_COLUMNS` then every dimension column of
 either table (blank where a case's table lacks it). Each rule's cases are gathered straight
-from the validated table as Arrow columns and formatted on a worker thread; the file is
+from the validated table as Arrow columns and formatted on worker threads; the file is
 written in rule order, atomically.
 """
 
@@ -105,9 +105,9 @@ def case_writer(
 ) -> Iterator[Callable[[pd.DataFrame], None]]:
     """Stream the case list to ``target``: call the function yielded with each rule's cases.
 
-    Each part is formatted on a worker thread (Arrow's CSV writer releases the GIL, so the
-    caller can evaluate the next rule meanwhile) and written in order. The file appears, complete,
-    when the block ends without an error; otherwise nothing is written.
+    Each part is formatted on one of two worker threads (Arrow's CSV writer releases the GIL,
+    so the caller can evaluate the next rule meanwhile) and written in order. The file appears,
+    complete, when the block ends without an error; otherwise nothing is written.
     """
     gather = _Gather(tables)
     table_of = {r.id: r.table for r in rules.enabled}
@@ -120,7 +120,7 @@ def case_writer(
         except pa.ArrowInvalid:
             return _csv(table, "needed")
 
-    with atomic_path(target) as tmp, open(tmp, "wb") as f, ThreadPoolExecutor(1) as pool:
+    with atomic_path(target) as tmp, open(tmp, "wb") as f, ThreadPoolExecutor(2) as pool:
         f.write(BOM + header.encode())
         pending: list[Future[bytes]] = []
 
