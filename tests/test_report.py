@@ -181,3 +181,15 @@ def test_custom_period_and_conflicts():
     assert runner.invoke(app, [*base, "--to", "2024-06-30"]).exit_code == 2
     assert runner.invoke(app, [*base, "--period", "2024", "--from", "2024-01-01"]).exit_code == 2
     assert runner.invoke(app, [*base, "--period", "last year"]).exit_code == 2
+
+
+def test_a_failure_while_streaming_the_case_list_leaves_no_file(tmp_path, monkeypatch):
+    def broken(table, quoting):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("ehcp_timeliness.cases._csv", broken)
+    out = tmp_path / "cases.csv"
+    args = ["report", str(SAMPLE), "--as-at", "2025-03-31", "--cases-out", str(out)]
+    result = runner.invoke(app, args)
+    assert result.exit_code != 0
+    assert list(tmp_path.iterdir()) == []  # neither the file nor a temporary one

@@ -9,6 +9,7 @@ written in rule order, atomically.
 from __future__ import annotations
 
 import io
+import queue
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -106,8 +107,9 @@ def case_writer(
     """Stream the case list to ``target``: call the function yielded with each rule's cases.
 
     Each part is formatted on one of two worker threads (Arrow's CSV writer releases the GIL,
-    so the caller can evaluate the next rule meanwhile) and written in order. The file appears,
-    complete, when the block ends without an error; otherwise nothing is written.
+    so the caller can evaluate the next rule meanwhile) and written to disk, in order, by a
+    third. The file appears, complete, when the block ends without an error; otherwise nothing
+    is written.
     """
     gather = _Gather(tables)
     table_of = {r.id: r.table for r in rules.enabled}
@@ -120,19 +122,30 @@ def case_writer(
         except pa.ArrowInvalid:
             return _csv(table, "needed")
 
-    with atomic_path(target) as tmp, open(tmp, "wb") as f, ThreadPoolExecutor(2) as pool:
+    with (
+        atomic_path(target) as tmp,
+        open(tmp, "wb") as f,
+        ThreadPoolExecutor(2) as formatters,
+        ThreadPoolExecutor(1) as disk,
+    ):
         f.write(BOM + header.encode())
-        pending: list[Future[bytes]] = []
+        formatted: queue.Queue[Future[bytes] | None] = queue.Queue()
+
+        def drain() -> None:  # the disk writes, in order, off the caller's thread as well
+            while (future := formatted.get()) is not None:
+                f.write(future.result())
+
+        written = disk.submit(drain)
 
         def add(part: pd.DataFrame) -> None:
-            while pending and pending[0].done():
-                f.write(pending.pop(0).result())
             if len(part):
-                pending.append(pool.submit(chunk, part))
+                formatted.put(formatters.submit(chunk, part))
 
-        yield add
-        for future in pending:
-            f.write(future.result())
+        try:
+            yield add
+        finally:
+            formatted.put(None)  # the disk thread stops after what is queued
+        written.result()  # a formatting or disk error raises here: the file is not put in place
 
 
 def write_cases(

@@ -181,7 +181,7 @@ def summarise_rules(
     }
     codes = cases["rule"].cat.codes.to_numpy()
     n = len(cases["rule"].cat.categories)
-    counts = {k: np.bincount(codes, weights=v, minlength=n) for k, v in flags.items()}
+    counts = {k: np.bincount(codes[v], minlength=n) for k, v in flags.items()}
     index = {rule_id: i for i, rule_id in enumerate(cases["rule"].cat.categories)}
     out = []
     for rule in rules.enabled:
