@@ -254,23 +254,22 @@ def trend(cases: pd.DataFrame, period: Period) -> list[TrendPoint]:
     """On-time rates by month of completion, for the 12 months to the end of the period
     (or every month of a longer period)."""
     first = min(pd.Timestamp(period.start), pd.Timestamp(_shift(period.end, -11).replace(day=1)))
-    done = cases[cases["status"].isin(["met", "late"]) & (cases["end_date"] >= first)]
-    done = done[done["end_date"] <= pd.Timestamp(period.end)]
-    month = done["end_date"].to_numpy().astype("datetime64[M]")
-    table = (
-        pd.DataFrame({"rule": done["rule"], "month": month, "met": done["status"] == "met"})
-        .groupby(["rule", "month"], observed=True)["met"]
-        .agg(["size", "sum"])
-    )
     months = np.arange(np.datetime64(first, "M"), np.datetime64(period.end, "M") + 1)
+    rules = list(cases["rule"].cat.categories)
+    status = cases["status"].cat.codes.to_numpy()
+    end = cases["end_date"].to_numpy()
+    done = ((status == MET) | (status == LATE)) & (end >= np.datetime64(first))
+    done &= end <= np.datetime64(period.end)  # NaT compares False: open cases drop out here
+    month = (end[done].astype("datetime64[M]") - months[0]).astype(np.int64)
+    key = cases["rule"].cat.codes.to_numpy()[done] * len(months) + month
+    size = np.bincount(key, minlength=len(rules) * len(months))
+    met = np.bincount(key[status[done] == MET], minlength=len(rules) * len(months))
     points = []
-    for rule in cases["rule"].cat.categories:
-        for month64 in months:
-            key = (rule, pd.Timestamp(month64))
-            size, met = table.loc[key] if key in table.index else (0, 0)
-            m = str(month64)
-            points.append(TrendPoint(month=m, rule=rule, completed=int(size), met=int(met),
-                                     on_time_rate=_rate(int(met), int(size))))  # fmt: skip
+    for r, rule in enumerate(rules):
+        for m, month64 in enumerate(months):
+            n, k = int(size[r * len(months) + m]), int(met[r * len(months) + m])
+            points.append(TrendPoint(month=str(month64), rule=rule, completed=n, met=k,
+                                     on_time_rate=_rate(k, n)))  # fmt: skip
     return points
 
 
