@@ -167,15 +167,14 @@ def _in_scope(conditions: list[Condition], frame: pd.DataFrame) -> np.ndarray:
 def judge(due: np.ndarray, stop: np.ndarray, as_at: date) -> tuple[np.ndarray, np.ndarray]:
     """Status (codes into :data:`STATUSES`) and days over, for due dates and (possibly NaT)
     stop dates."""
-    due, stop = due.astype(D), stop.astype(D)
-    as_at64 = np.datetime64(as_at, "D")
+    as_at64 = np.datetime64(as_at, "D")  # any date unit: numpy compares across units
     stopped = ~np.isnat(stop)
     status = np.where(
         stopped,
         np.where(stop <= due, MET, LATE),
         np.where(as_at64 <= due, OPEN, OVERDUE),
     ).astype(np.int8)
-    over = np.where(stopped, stop - due, as_at64 - due).astype(np.int64)
+    over = np.where(stopped, stop - due, as_at64 - due) // np.timedelta64(1, "D")
     return status, np.maximum(over, 0)
 
 
@@ -188,9 +187,9 @@ def _frame(src, start, due, stop, status, over, exception=None) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "_src": np.asarray(src, dtype=np.int64),
-            "start_date": start.astype("datetime64[s]"),
-            "due_date": due.astype("datetime64[s]"),
-            "end_date": stop.astype("datetime64[s]"),
+            "start_date": start.astype("datetime64[s]", copy=False),
+            "due_date": due.astype("datetime64[s]", copy=False),
+            "end_date": stop.astype("datetime64[s]", copy=False),
             "status": pd.Categorical.from_codes(status, categories=STATUSES),
             "days_over": over,
             "exception": flag,
@@ -201,13 +200,13 @@ def _frame(src, start, due, stop, status, over, exception=None) -> pd.DataFrame:
 def _due_after(rule, start: np.ndarray) -> np.ndarray:
     if rule.limit.months is not None:
         return period_end(start, rule.limit.months, starting_with=rule.reading == "starting-with")
-    return start.astype(D) + np.timedelta64(rule.limit.total_days, "D")
+    return start + np.timedelta64(rule.limit.total_days, "D")  # keeps start's unit
 
 
 def _interval(rule: IntervalRule, frame: pd.DataFrame, as_at: date) -> pd.DataFrame:
     src = np.flatnonzero(_in_scope(rule.applies, frame) & frame[rule.start].notna().to_numpy())
-    start = frame[rule.start].to_numpy(D)[src]
-    stop = frame[rule.stop].to_numpy(D)[src]
+    start = frame[rule.start].to_numpy()[src]  # datetime64[s], as validated: no conversions
+    stop = frame[rule.stop].to_numpy()[src]
     due = _due_after(rule, start)
     status, over = judge(due, stop, as_at)
     exception = None

@@ -398,7 +398,8 @@ def _annual_reviews(report: Report, cases: pd.DataFrame, validated: Validated, r
     frame = _detail_frame(case_details(shown, validated.tables, rules))
     frame.insert(0, "When", when[: len(shown)])
     if total > cap:
-        notes.append(f"Showing the first {cap:,} of {total:,} rows; {total - cap:,} are left out.")
+        notes.append(f"Showing the first {cap:,} of {total:,} rows; {total - cap:,} are left out. "
+                     "ehcp report --cases-out FILE lists every case.")  # fmt: skip
     return Sheet("Annual reviews", "Annual reviews overdue and due in the next 3 months", notes,
                  [Block("Annual reviews", frame, DETAIL_FORMATS, total_rows=total)])  # fmt: skip
 
