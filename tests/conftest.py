@@ -4,8 +4,6 @@ from pathlib import Path
 
 import pytest
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-
 
 @pytest.fixture
 def write(tmp_path: Path):
