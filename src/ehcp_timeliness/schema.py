@@ -163,6 +163,12 @@ def _cd(codes: CodeSet, *synonyms: str):
     return (Column(Kind.CODE, False, codes, synonyms=synonyms), _code(codes))
 
 
+#: Header spellings of the final plan's issue date, in either table.
+PLAN_ISSUE_HEADERS = (
+    "StartDate", "ehcp issue date", "final plan issued", "final ehcp issued", "plan issued date",
+    "date plan issued", "final plan date", "date final plan issued",
+)  # fmt: skip
+
 RequestCode = Literal["Y", "N", "A", "W", "H"]
 ReviewCode = Literal["M", "A", "C"]
 Flag = Literal["0", "1"]
@@ -226,20 +232,7 @@ class RequestRecord(Record):
         date | None,
         *_dt(False, "AssessmentOutcomeDate", "decision to issue date", "date of decision to issue"),
     ] = None
-    plan_issue_date: Annotated[
-        date | None,
-        *_dt(
-            False,
-            "StartDate",
-            "ehcp issue date",
-            "final plan issued",
-            "final ehcp issued",
-            "plan issued date",
-            "date plan issued",
-            "final plan date",
-            "date final plan issued",
-        ),
-    ] = None
+    plan_issue_date: Annotated[date | None, *_dt(False, *PLAN_ISSUE_HEADERS)] = None
     week20_exception: Annotated[
         Flag | None, *_cd(FLAG, "Week20", "20 week exception", "exception", "week 20 exception")
     ] = None
@@ -268,18 +261,7 @@ class PlanRecord(Record):
     person_id: Annotated[str, *_id(True, "personid", "child id", "pseudo id", "pupil id")]
     plan_id: Annotated[str, *_id(True, "planid", "ehcp id", "ehc plan id", "plan reference")]
     plan_issue_date: Annotated[
-        date,
-        *_dt(
-            True,
-            "StartDate",
-            "ehcp issue date",
-            "final plan issued",
-            "final ehcp issued",
-            "plan issued date",
-            "date plan issued",
-            "plan start date",
-            "ehcp start date",
-        ),
+        date, *_dt(True, *PLAN_ISSUE_HEADERS, "plan start date", "ehcp start date")
     ]
     review_meeting_date: Annotated[
         date | None,
