@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 
 from openpyxl import Workbook
 
@@ -102,3 +103,29 @@ def test_duplicates_across_files_name_the_kept_row(write):
     assert f[["row", "code"]].values.tolist() == [[3, "duplicate-record"]]
     assert f["message"].iloc[0] == f"the same record as row 2 of {a}"
     assert f["file"].iloc[0] == str(b)
+
+
+def test_duplicate_plan_reviews_and_request_ids(write):
+    plans = write(
+        "plans.csv",
+        "person_id,plan_id,plan_issue_date,review_meeting_date\n"
+        "P1,E1,2023-01-01,2024-01-05\n"  # 2
+        "P1,E1,2023-01-01,2025-01-03\n"  # 3: another review of the same plan
+        "P1,E1,2023-01-01,05/01/2024\n"  # 4: row 2 again
+        "P2,E2,2023-01-01,\n"  # 5
+        "P2,E2,2023-01-01,\n",  # 6: row 5 again
+    )
+    requests = write(
+        "requests.csv",
+        "person_id,request_id,received_date\nP1,R1,2024-01-02\nP2,R2,2024-01-02\nP3,R1,2024-02-01\n",
+    )
+    result = load([plans, requests], as_at=AS_AT)
+    f = result.findings
+    got = [
+        (Path(p).name, r, col) for p, r, col in zip(f["file"], f["row"], f["message"], strict=True)
+    ]
+    assert got == [
+        ("plans.csv", 4, f"the same record as row 2 of {plans}"),
+        ("plans.csv", 6, f"the same record as row 5 of {plans}"),
+        ("requests.csv", 4, f"the same record as row 2 of {requests}"),
+    ]

@@ -224,12 +224,12 @@ def _validate_table(table: str, raws: list[RawTable], as_at: date, mapping: Mapp
                 "invalid-date",
                 "not a date (use YYYY-MM-DD, DD/MM/YYYY or an Excel date)",
             )
-            c.add(dates < EARLIEST, name, "implausible-date", "before 1990")
+            d = dates.to_numpy()  # numpy compares faster than pandas; NaT compares False
+            c.add(d < EARLIEST, name, "implausible-date", "before 1990")
             if name not in FUTURE_ALLOWED:
-                c.add(dates > as_at64, name, "future-date", f"after the as-at date {as_at}")
-            parsed[name] = dates.where(
-                (dates >= EARLIEST) & ((dates <= as_at64) | (name in FUTURE_ALLOWED))
-            )
+                c.add(d > as_at64, name, "future-date", f"after the as-at date {as_at}")
+            usable = (d >= EARLIEST) & ((d <= as_at64) | (name in FUTURE_ALLOWED))
+            parsed[name] = np.where(usable, d, np.datetime64("NaT"))
         else:
             text = pd.Series(
                 pc.utf8_trim_whitespace(as_arrow_text(df[name])), dtype="string", index=df.index
@@ -255,7 +255,7 @@ def _validate_table(table: str, raws: list[RawTable], as_at: date, mapping: Mapp
     for earlier, later in model.ORDER:
         a, b = parsed[earlier], parsed[later]
         c.add(
-            b < a,
+            b.to_numpy() < a.to_numpy(),
             later,
             "date-order",
             lambda m, a=a, earlier=earlier, later=later: (
@@ -340,12 +340,23 @@ def _duplicates(c: _Checker, p: pd.DataFrame, table: str) -> None:
         column = "plan_id"
     live = ~c.reject  # rows already set aside are nobody's original
     parts = [part for part in parts if part.notna().any()]  # an all-blank part adds nothing
+    if len(parts) == 1 and parts[0].dtype.kind != "M" and parts[0].notna().all():
+        ids = as_arrow_text(parts[0])
+        if len(pc.unique(ids)) == len(ids):  # every id distinct, the usual case: done
+            return
     key = np.zeros(len(p), dtype=np.int64)
-    for i, part in enumerate(parts):  # one integer per distinct combination
-        codes, uniques = pd.factorize(part, use_na_sentinel=False)
-        key = codes if i == 0 else key * (len(uniques) + 1) + codes
-        if i and i < len(parts) - 1:
-            key = pd.factorize(key)[0]  # keep it small so the next product cannot overflow
+    for part in parts:  # one integer per distinct combination
+        if part.dtype.kind == "M":  # dates: day numbers, 0 for blank
+            days = part.to_numpy("datetime64[D]").astype(np.int64)
+            blank = np.isnat(part.to_numpy())
+            low = days[~blank].min() if (~blank).any() else 0
+            codes = np.where(blank, 0, days - low + 1)
+        else:
+            codes = pd.factorize(part, use_na_sentinel=False)[0]
+        width = int(codes.max()) + 1 if len(codes) else 1
+        if key.size and int(key.max()) >= (1 << 62) // width:
+            key = pd.factorize(key)[0]  # keep it small so the product cannot overflow
+        key = key * width + codes
     keyed = pd.Series(key[live])
     dup = np.zeros(len(p), dtype=bool)
     dup[live] = keyed.duplicated(keep="first").to_numpy()
