@@ -99,6 +99,8 @@ def test_capped_detail_sheet_says_so_and_full_list_is_beside(sample_pack):
     total = int(note.split(" of ")[1].split(" rows")[0].replace(",", ""))
     assert len(full) == total
     assert set(full["status"]) == {"late", "overdue"}
+    assert full["days_over"].is_monotonic_decreasing  # the sheet's order, most days over first
+    assert full["rule"].nunique() > 1  # rules of both tables, interleaved
 
 
 def test_csv_dir_holds_each_table(sample_pack):

@@ -1,13 +1,14 @@
 """Writing the case list (one row per evaluated record and rule) as CSV, fast.
 
 The columns are :data:`~ehcp_timeliness.engine.CASE_COLUMNS` then every dimension column of
-either table (blank where a case's table lacks it). Each rule's cases are gathered straight
-from the validated table as Arrow columns and formatted on worker threads; the file is
-written in rule order, atomically.
+either table (blank where a case's table lacks it). Cases are gathered straight from the
+validated tables as Arrow columns and formatted on worker threads; the file keeps the order
+the cases are given in and is written atomically.
 """
 
 from __future__ import annotations
 
+import codecs
 import io
 import queue
 from collections.abc import Callable, Iterator
@@ -22,11 +23,18 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from ehcp_timeliness.dates import as_arrow_text
-from ehcp_timeliness.engine import CASE_COLUMNS, dimensions, record_ids
+from ehcp_timeliness.engine import (
+    CASE_COLUMNS,
+    all_dimensions,
+    case_tables,
+    dimensions,
+    record_ids,
+)
 from ehcp_timeliness.output import atomic_path
 from ehcp_timeliness.rules import RuleSet
 
-BOM = b"\xef\xbb\xbf"
+#: Cases per chunk when a whole case list is written at once.
+CHUNK = 250_000
 
 
 def _dates(values: pd.Series) -> pa.Array:
@@ -46,12 +54,11 @@ def _decode(values: pd.Series) -> pa.Array:
 
 
 class _Gather:
-    """Per-table Arrow columns, converted once, to take each rule's cases from."""
+    """Per-table Arrow columns, converted once, to take any cases' details from."""
 
-    def __init__(self, tables: dict[str, pd.DataFrame]):
-        self.dims: list[str] = []
-        for name in ("requests", "plans"):
-            self.dims += [d for d in dimensions(tables[name], name) if d not in self.dims]
+    def __init__(self, tables: dict[str, pd.DataFrame], rules: RuleSet):
+        self.rules = rules
+        self.dims = all_dimensions(tables)
         self.columns: dict[str, dict[str, pa.ChunkedArray | pa.Array]] = {}
         for name, frame in tables.items():
             cols = {"person_id": as_arrow_text(frame["person_id"]),
@@ -60,7 +67,21 @@ class _Gather:
                 cols[d] = as_arrow_text(frame[d].astype("string"))
             self.columns[name] = cols
 
-    def table(self, cases: pd.DataFrame, table: str) -> pa.Table:
+    def table(self, cases: pd.DataFrame) -> pa.Table:
+        """The cases with their details, in the order given, whatever tables they come from."""
+        which = case_tables(cases, self.rules)
+        pieces, positions = [], []
+        for name in self.columns:
+            mine = np.flatnonzero(which == name)
+            if mine.size:
+                pieces.append(self._from(cases.iloc[mine], name))
+                positions.append(mine)
+        if len(pieces) == 1:
+            return pieces[0]
+        both = pa.concat_tables(pieces)
+        return both.take(pa.array(np.argsort(np.concatenate(positions), kind="stable")))
+
+    def _from(self, cases: pd.DataFrame, table: str) -> pa.Table:
         src = pa.array(cases["_src"].to_numpy())
         cols = self.columns[table]
         out = {
@@ -86,16 +107,6 @@ def _csv(table: pa.Table, quoting: str) -> bytes:
     return buf.getvalue()
 
 
-def _runs(cases: pd.DataFrame) -> list[tuple[str, int, int]]:
-    """(rule, first, end) of each rule's contiguous block of cases."""
-    codes = cases["rule"].cat.codes.to_numpy()
-    edges = np.flatnonzero(np.diff(codes)) + 1
-    starts = np.concatenate([[0], edges]) if len(codes) else np.array([], dtype=int)
-    ends = np.concatenate([edges, [len(codes)]]) if len(codes) else np.array([], dtype=int)
-    names = cases["rule"].cat.categories
-    return [(names[codes[a]], int(a), int(b)) for a, b in zip(starts, ends, strict=True)]
-
-
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"' if any(ch in name for ch in ',"\r\n') else name
 
@@ -111,12 +122,11 @@ def case_writer(
     third. The file appears, complete, when the block ends without an error; otherwise nothing
     is written.
     """
-    gather = _Gather(tables)
-    table_of = {r.id: r.table for r in rules.enabled}
+    gather = _Gather(tables, rules)
     header = ",".join(_quote(c) for c in CASE_COLUMNS + gather.dims) + "\n"
 
     def chunk(part: pd.DataFrame) -> bytes:
-        table = gather.table(part, table_of[str(part["rule"].iloc[0])])
+        table = gather.table(part)
         try:  # unquoted is a tenth smaller; Arrow refuses it if any value needs quotes
             return _csv(table, "none")
         except pa.ArrowInvalid:
@@ -128,7 +138,7 @@ def case_writer(
         ThreadPoolExecutor(2) as formatters,
         ThreadPoolExecutor(1) as disk,
     ):
-        f.write(BOM + header.encode())
+        f.write(codecs.BOM_UTF8 + header.encode())
         formatted: queue.Queue[Future[bytes] | None] = queue.Queue()
 
         def drain() -> None:  # the disk writes, in order, off the caller's thread as well
@@ -153,5 +163,5 @@ def write_cases(
 ) -> None:
     """The case list with its details as CSV (UTF-8 with BOM for Excel), written atomically."""
     with case_writer(target, tables, rules) as add:
-        for _rule, first, end in _runs(cases):
-            add(cases.iloc[first:end])
+        for first in range(0, len(cases), CHUNK):
+            add(cases.iloc[first : first + CHUNK])

@@ -46,6 +46,19 @@ def dimensions(frame: pd.DataFrame, table: str) -> list[str]:
     return [c for c in frame.columns if c not in known and not c.startswith("_")]
 
 
+def all_dimensions(tables: dict[str, pd.DataFrame]) -> list[str]:
+    """Dimension columns of either table, requests' first, each once."""
+    dims: list[str] = []
+    for name in ("requests", "plans"):
+        dims += [d for d in dimensions(tables[name], name) if d not in dims]
+    return dims
+
+
+def case_tables(cases: pd.DataFrame, rules: RuleSet) -> np.ndarray:
+    """For each case, the table its rule reads ("requests" or "plans")."""
+    return cases["rule"].map({r.id: r.table for r in rules.enabled}).astype(str).to_numpy()
+
+
 def evaluate_rules(
     tables: dict[str, pd.DataFrame], rules: RuleSet, *, as_at: date
 ) -> Iterator[pd.DataFrame]:
@@ -110,12 +123,9 @@ def case_details(
     :data:`CASE_COLUMNS` order, then the dimensions (requests' first). Rows keep the order
     they are given in."""
     cases = cases.reset_index(drop=True)
-    dims = []
-    for name in ("requests", "plans"):
-        dims += [d for d in dimensions(tables[name], name) if d not in dims]
+    dims = all_dimensions(tables)
     parts = []
-    by_table = {r.id: r.table for r in rules.enabled}
-    table_of = cases["rule"].map(by_table).astype(str).to_numpy()
+    table_of = case_tables(cases, rules)
     for name in ("requests", "plans"):
         mine = np.flatnonzero(table_of == name)
         if not mine.size:
@@ -140,8 +150,7 @@ def dimension_of(
     """The value of a dimension column for each case ("(not recorded)" where its table lacks
     the column or the cell is blank)."""
     out = pd.Series("(not recorded)", index=cases.index, dtype="string")
-    by_table = {r.id: r.table for r in rules.enabled}
-    table_of = cases["rule"].map(by_table).astype(str).to_numpy()
+    table_of = case_tables(cases, rules)
     for name, frame in tables.items():
         if column not in frame.columns:
             continue
