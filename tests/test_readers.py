@@ -129,3 +129,12 @@ def test_duplicate_plan_reviews_and_request_ids(write):
         ("plans.csv", 6, f"the same record as row 5 of {plans}"),
         ("requests.csv", 4, f"the same record as row 2 of {requests}"),
     ]
+
+
+def test_a_repeated_dimension_header_is_reported_not_silently_dropped(write):
+    path = write("r.csv", "person_id,received_date,team,team\nP1,2024-01-02,North,South\n")
+    result = load([path], as_at=AS_AT)
+    assert result.findings[["row", "column", "code"]].values.tolist() == [
+        [1, "team", "duplicate-column"]
+    ]
+    assert result.tables["requests"]["team"].tolist() == ["North"]

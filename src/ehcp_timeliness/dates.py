@@ -110,6 +110,14 @@ def blank_text(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
     return pc.fill_null(empty, True).to_numpy(zero_copy_only=False)
 
 
+def _iso_seconds(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Strict ``YYYY-MM-DD`` text (nulls allowed) as ``datetime64[s]``; ``ArrowInvalid`` if any
+    value is not one, or names a day that does not exist. Year 0 becomes NaT."""
+    seconds = pc.cast(pc.cast(arr, pa.date32()), pa.timestamp("s")).to_numpy(zero_copy_only=False)
+    year0 = seconds < np.datetime64("0001-01-01")  # there is no year 0
+    return np.where(year0, np.datetime64("NaT"), seconds) if year0.any() else seconds
+
+
 def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Parse a text column.
 
@@ -121,16 +129,11 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     arr = as_arrow_text(values)
     empty = pc.fill_null(pc.equal(pc.utf8_length(arr), 0), True)
     try:  # the usual column, every value strict ISO or empty: one strict cast, no regex
-        whole = pc.cast(pc.if_else(empty, pa.scalar(None, arr.type), arr), pa.date32())
+        seconds = _iso_seconds(pc.if_else(empty, pa.scalar(None, arr.type), arr))
     except pa.ArrowInvalid:
         pass
     else:
-        seconds = pc.cast(whole, pa.timestamp("s")).to_numpy(zero_copy_only=False)
-        year0 = seconds < np.datetime64("0001-01-01")
-        if year0.any():  # there is no year 0
-            seconds = np.where(year0, np.datetime64("NaT"), seconds)
-        ok = ~np.isnat(seconds)
-        bad = ~empty.to_numpy(zero_copy_only=False) & ~ok
+        bad = ~empty.to_numpy(zero_copy_only=False) & np.isnat(seconds)
         return (
             pd.Series(seconds, index=values.index, copy=False),
             pd.Series(bad, index=values.index, copy=False),
@@ -142,12 +145,9 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     general = ~iso_np & ~blank
     if iso_np.any():
         try:
-            iso_days = pc.cast(pc.cast(pc.filter(arr, iso), pa.date32()), pa.timestamp("s"))
+            seconds[iso_np] = _iso_seconds(pc.filter(arr, iso))
         except pa.ArrowInvalid:  # some day that does not exist: let the general path say which
             general |= iso_np
-        else:
-            seconds[iso_np] = iso_days.to_numpy()
-            seconds[seconds < np.datetime64("0001-01-01")] = np.datetime64("NaT")  # no year 0
     if general.any():
         trimmed = pc.utf8_trim_whitespace(pc.filter(arr, pa.array(general)))
         seconds[general] = _parse_general(trimmed)

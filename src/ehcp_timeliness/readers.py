@@ -7,6 +7,7 @@ header each canonical column had in that file (findings name columns as the file
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -118,7 +119,11 @@ def _name_columns(
                 )
             )
             names.append(None)
-        elif header in seen:
+        elif header in seen:  # a second column with the same header: say so, keep the first
+            notes.append(
+                HeaderNote(header, "duplicate-column",
+                           f"a second column headed {header!r}; the first is used")
+            )  # fmt: skip
             names.append(None)
         else:
             names.append(header)
@@ -171,27 +176,25 @@ def _make_table(
 # --- CSV -------------------------------------------------------------------------------------
 
 
-BOM = b"\xef\xbb\xbf"
 _NOT_UTF8 = object()  # _csv_fast's answer when the body is not valid UTF-8
 
 
-def _decode(data: bytes, bom: bool) -> tuple[str, str]:
-    """(text, encoding): UTF-8 when it decodes, else Windows-1252 as Excel saves it."""
+def _decode(data: bytes, bom: bool) -> str:
+    """UTF-8 when it decodes (or the file says so with a BOM), else Windows-1252 as Excel
+    saves it."""
     try:
-        return data.decode("utf-8"), "utf-8"
+        return data.decode("utf-8")
     except UnicodeDecodeError:
-        if bom:
-            return data.decode("utf-8", errors="replace"), "utf-8"
-        return data.decode("cp1252", errors="replace"), "cp1252"
+        return data.decode("utf-8" if bom else "cp1252", errors="replace")
 
 
 def read_csv(path: Path, mapping: Mapping) -> RawTable:
     """Read a CSV as Excel saves it: UTF-8 with or without a BOM, or cp1252."""
     raw = path.read_bytes()
-    bom = raw.startswith(BOM)
-    body = raw[len(BOM) :] if bom else raw
+    bom = raw.startswith(codecs.BOM_UTF8)
+    body = raw[len(codecs.BOM_UTF8) :] if bom else raw
     end = body.find(b"\n")
-    header_text, encoding = _decode(body[: end if end >= 0 else len(body)], bom)
+    header_text = _decode(body[: end if end >= 0 else len(body)], bom)
     headers = next(csv.reader([header_text.rstrip("\r")]), [])
     table = recognise(headers, mapping)
     if table is None:
@@ -242,7 +245,7 @@ def _csv_fast(body: bytes, encoding: str, width: int):
 
 def _csv_exact(body: bytes, bom: bool, width: int):
     """Python's csv module: slower, but numbers rows as a spreadsheet shows them."""
-    text, _ = _decode(body, bom)
+    text = _decode(body, bom)
     reader = csv.reader(io.StringIO(text, newline=""))
     next(reader, None)
     records, rows, malformed = [], [], []
