@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ehcp_timeliness import __version__
-from ehcp_timeliness.engine import LATE, OPEN, OVERDUE, case_details, dimension_of
+from ehcp_timeliness.engine import LATE, MET, OPEN, OVERDUE, case_details, dimension_of
 from ehcp_timeliness.findings import CODES
 from ehcp_timeliness.output import FORMULA_START, write_csv
 from ehcp_timeliness.report import BACKLOG_BANDS, PLAN_20W, Report, _band
@@ -275,6 +275,13 @@ def _month_ends(months: list[str]) -> list[pd.Timestamp]:
     return [pd.Timestamp(m) + pd.offsets.MonthEnd(0) for m in months]
 
 
+def _per_month(dates: np.ndarray, first: np.datetime64, months: int) -> np.ndarray:
+    """How many of ``dates`` fall in each of ``months`` calendar months from ``first``."""
+    index = (dates.astype("datetime64[M]") - first).astype(np.int64)
+    inside = ~np.isnat(dates) & (index >= 0) & (index < months)
+    return np.bincount(index[inside], minlength=months)
+
+
 def _trend(report: Report, cases: pd.DataFrame) -> Sheet:
     months = sorted({p.month for p in report.trend})
     frame = pd.DataFrame({"Month": [pd.Timestamp(m) for m in months]})
@@ -283,18 +290,20 @@ def _trend(report: Report, cases: pd.DataFrame) -> Sheet:
         frame[f"{r.rule} on time"] = [
             by_key[(m, r.rule)].on_time_rate if (m, r.rule) in by_key else None for m in months
         ]
+    first = np.datetime64(months[0], "M") if months else None
     plans = cases[cases["rule"] == PLAN_20W]
-    if len(plans):
-        done = plans[plans["status"].isin(["met", "late"])]
-        ex = done["exception"].fillna(False).astype(bool)
-        kept = done[~ex.to_numpy()]
-        month = kept["end_date"].dt.to_period("M").astype(str)
-        rate = (kept["status"] == "met").groupby(month).mean()
+    if len(plans) and first is not None:
+        status = plans["status"].cat.codes.to_numpy()
+        kept = ((status == MET) | (status == LATE)) & ~plans["exception"].fillna(False).to_numpy(
+            dtype=bool
+        )
+        end = plans["end_date"].to_numpy()
+        done = _per_month(end[kept], first, len(months))
+        met = _per_month(end[kept & (status == MET)], first, len(months))
         frame["plan-20w excluding exceptions"] = [
-            None if m not in rate.index else round(float(rate[m]), 4) for m in months
+            round(k / n, 4) if n else None for k, n in zip(met, done, strict=True)
         ]
         start = plans["start_date"].to_numpy()
-        end = plans["end_date"].to_numpy()
         for label, _last in BACKLOG_BANDS:
             frame[f"Open {label}"] = 0
         for i, month_end in enumerate(_month_ends(months)):
@@ -305,11 +314,11 @@ def _trend(report: Report, cases: pd.DataFrame) -> Sheet:
             for label, n in counts.items():
                 frame.loc[i, f"Open {label}"] = n
     reviews = cases[cases["rule"] == REVIEW_12M]
-    if len(reviews):
-        due_month = reviews["due_date"].dt.to_period("M").astype(str)
-        held_month = reviews["end_date"].dt.to_period("M").astype(str)
-        frame["Annual reviews due"] = [int((due_month == m).sum()) for m in months]
-        frame["Annual reviews held"] = [int((held_month == m).sum()) for m in months]
+    if len(reviews) and first is not None:
+        frame["Annual reviews due"] = _per_month(reviews["due_date"].to_numpy(), first, len(months))
+        frame["Annual reviews held"] = _per_month(
+            reviews["end_date"].to_numpy(), first, len(months)
+        )
     formats: dict[str, Format] = {"Month": "month"}
     for c in frame.columns[1:]:
         formats[c] = "percent" if c.endswith(("on time", "exceptions")) else "int"
