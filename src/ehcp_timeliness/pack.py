@@ -118,7 +118,7 @@ def assemble(
     """Every sheet of the board pack, in order."""
     cap = min(max_detail_rows, EXCEL_MAX_ROWS)
     stem = Path(workbook_name).stem
-    by = report.by or ("team" if _has_dimension(validated, "team") else None)
+    by = report.by
     full_lists: dict[str, pd.DataFrame] = {}
 
     def detail(name: str, selected: pd.DataFrame, order: list[str], ascending: list[bool]):
@@ -176,8 +176,12 @@ def assemble(
     return Pack(sheets, full_lists)
 
 
-def _has_dimension(validated: Validated, column: str) -> bool:
-    return any(column in f.columns for f in validated.tables.values())
+def pack_dimension(validated: Validated, by: str | None) -> str | None:
+    """What the pack breaks down by: ``--by`` if given, else ``team`` where the extract has
+    one. Build the report handed to :func:`assemble` with this ``by``."""
+    if by is None and any("team" in f.columns for f in validated.tables.values()):
+        return "team"
+    return by
 
 
 def _detail_frame(details: pd.DataFrame) -> pd.DataFrame:

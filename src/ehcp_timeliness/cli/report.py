@@ -22,10 +22,10 @@ from ehcp_timeliness.cli.common import (
     run,
     say,
 )
-from ehcp_timeliness.engine import combine, dimensions, evaluate_rules
+from ehcp_timeliness.engine import all_dimensions, combine, evaluate_rules
 from ehcp_timeliness.load import load
 from ehcp_timeliness.output import write_atomic
-from ehcp_timeliness.pack import EXCEL_MAX_ROWS, assemble, write_csv_dir
+from ehcp_timeliness.pack import EXCEL_MAX_ROWS, assemble, pack_dimension, write_csv_dir
 from ehcp_timeliness.report import Period, Report, build_report, parse_period
 from ehcp_timeliness.rules import load_rules
 from ehcp_timeliness.targets import load_targets
@@ -134,7 +134,7 @@ def command(
     targets = run(lambda: load_targets(targets_file))
     validated = run(lambda: load(paths, mapping_file=mapping, as_at=when, progress=say))
     if by is not None:
-        known = {d for t, f in validated.tables.items() for d in dimensions(f, t)}
+        known = all_dimensions(validated.tables)
         if by not in known:
             raise typer.BadParameter(
                 f"{by!r} is not a column of the extract (dimensions: "
@@ -173,9 +173,7 @@ def _board_pack(report: Report, cases, validated: Validated, rules, targets, *, 
                 max_detail_rows: int, xlsx: Path | None, csv_dir: Path | None,
                 period: Period, as_at: date, due_within: int) -> None:  # fmt: skip
     say("assembling the board pack")
-    by = report.by
-    if by is None and any("team" in f.columns for f in validated.tables.values()):
-        by = "team"  # the pack breaks down by team unless told otherwise
+    by = pack_dimension(validated, report.by)
     if by != report.by:
         report = build_report(validated, cases, rules, as_at=as_at, period=period,
                               due_within=due_within, by=by)  # fmt: skip
