@@ -140,6 +140,21 @@ def test_period_end_vector_agrees_with_scalar(starts, months, starting_with):
     assert list(got) == [np.datetime64(w) for w in want]
 
 
+@given(DATES, st.lists(st.one_of(st.none(), st.integers(0, 30)), min_size=1, max_size=60),
+       st.integers(1, 36), st.booleans())  # fmt: skip
+def test_period_end_lookup_over_a_short_span_agrees_with_scalar(base, offsets, months, sw):
+    # Many starts within a few weeks: the per-day lookup path, with NaT among them.
+    starts = [None if o is None else base + timedelta(days=o) for o in offsets]
+    array = np.array([np.datetime64("NaT") if s is None else np.datetime64(s) for s in starts],
+                     dtype="datetime64[D]")  # fmt: skip
+    got = period_end(array, months, starting_with=sw)
+    for s, g in zip(starts, got, strict=True):
+        if s is None:
+            assert np.isnat(g)
+        else:
+            assert g == np.datetime64(period_end_scalar(s, months, starting_with=sw))
+
+
 @given(DATES)
 def test_twelve_month_period_is_a_year_long(start):
     end = period_end_scalar(start, 12)

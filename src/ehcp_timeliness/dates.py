@@ -185,8 +185,25 @@ def period_end(start: np.ndarray, months: int, *, starting_with: bool = True) ->
     date ``months`` on, or on the last day of that month when the month has no such day
     (29 Feb 2024 -> 28 Feb 2025; 1 Mar 2023 -> 29 Feb 2024). ``starting_with=False`` is the
     looser "by the anniversary" reading: the date ``months`` on itself.
+
+    A case list's million start dates fall on a few thousand distinct days, so the calendar
+    is worked out once for each day of their span and looked up, when that span is shorter
+    than the array.
     """
     start = np.asarray(start, dtype="datetime64[D]")
+    days = start.astype(np.int64)
+    known = days[~np.isnat(start)]
+    if not known.size:
+        return start.copy()
+    first, last = int(known.min()), int(known.max())
+    if last - first >= len(start):
+        return _period_end(start, months, starting_with)
+    table = _period_end(np.arange(first, last + 1).astype("datetime64[D]"), months, starting_with)
+    out = table[np.clip(days - first, 0, last - first)]
+    return np.where(np.isnat(start), start, out)
+
+
+def _period_end(start: np.ndarray, months: int, starting_with: bool) -> np.ndarray:
     # The day before the date N months on, except where that month lacks the start's day:
     # then the period runs to the end of that month (the date N months on clamps to it).
     on = add_months(start, months)
