@@ -33,8 +33,9 @@ from ehcp_timeliness.engine import (
 from ehcp_timeliness.output import atomic_path
 from ehcp_timeliness.rules import RuleSet
 
-#: Cases per chunk when a whole case list is written at once.
-CHUNK = 250_000
+#: Most cases formatted as one piece: small enough that both worker threads share the last
+#: rule's cases and the disk writes follow closely, large enough to keep per-piece costs low.
+CHUNK = 125_000
 
 
 def _dates(values: pd.Series) -> pa.Array:
@@ -53,18 +54,28 @@ def _decode(values: pd.Series) -> pa.Array:
     return pc.take(categories, pa.array(values.cat.codes.to_numpy()))
 
 
+def _whole(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """One contiguous array: a take from a chunked one concatenates it first, every time."""
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+
+
 class _Gather:
-    """Per-table Arrow columns, converted once, to take any cases' details from."""
+    """Per-table Arrow columns, converted once, to take any cases' details from.
+
+    Identifiers are kept as text; the few values of a dimension are dictionary-encoded, so a
+    take copies small integers and the text is looked up from a handful of values.
+    """
 
     def __init__(self, tables: dict[str, pd.DataFrame], rules: RuleSet):
         self.rules = rules
         self.dims = all_dimensions(tables)
-        self.columns: dict[str, dict[str, pa.ChunkedArray | pa.Array]] = {}
+        self.columns: dict[str, dict[str, pa.Array]] = {}
         for name, frame in tables.items():
-            cols = {"person_id": as_arrow_text(frame["person_id"]),
-                    "record_id": as_arrow_text(record_ids(frame, name))}  # fmt: skip
+            cols = {"person_id": _whole(as_arrow_text(frame["person_id"])),
+                    "record_id": _whole(as_arrow_text(record_ids(frame, name)))}  # fmt: skip
             for d in dimensions(frame, name):
-                cols[d] = as_arrow_text(frame[d].astype("string"))
+                text = _whole(as_arrow_text(frame[d].astype("string")))
+                cols[d] = pc.dictionary_encode(text.cast(pa.large_string()))
             self.columns[name] = cols
 
     def table(self, cases: pd.DataFrame) -> pa.Table:
@@ -95,10 +106,10 @@ class _Gather:
             "days_over": pa.array(cases["days_over"].to_numpy(np.int64)),
             "exception": _flags(cases["exception"]),
         }
-        for d in self.dims:
-            out[d] = pc.take(cols[d], src) if d in cols else pa.nulls(len(cases), pa.large_string())
-        return pa.table({c: out[c].cast(pa.large_string()) if c in self.dims else out[c]
-                         for c in CASE_COLUMNS + self.dims})  # fmt: skip
+        for d in self.dims:  # large_string: the same type for both tables, to concatenate
+            out[d] = (pc.take(cols[d], src).cast(pa.large_string()) if d in cols
+                      else pa.nulls(len(cases), pa.large_string()))  # fmt: skip
+        return pa.table({c: out[c] for c in CASE_COLUMNS + self.dims})
 
 
 def _csv(table: pa.Table, quoting: str) -> bytes:
@@ -117,10 +128,10 @@ def case_writer(
 ) -> Iterator[Callable[[pd.DataFrame], None]]:
     """Stream the case list to ``target``: call the function yielded with each rule's cases.
 
-    Each part is formatted on one of two worker threads (Arrow's CSV writer releases the GIL,
-    so the caller can evaluate the next rule meanwhile) and written to disk, in order, by a
-    third. The file appears, complete, when the block ends without an error; otherwise nothing
-    is written.
+    Each part is cut into pieces of at most :data:`CHUNK` cases, formatted on two worker
+    threads (Arrow's CSV writer releases the GIL, so the caller can evaluate the next rule
+    meanwhile) and written to disk, in order, by a third. The file appears, complete, when the
+    block ends without an error; otherwise nothing is written.
     """
     gather = _Gather(tables, rules)
     header = ",".join(_quote(c) for c in CASE_COLUMNS + gather.dims) + "\n"
@@ -148,8 +159,8 @@ def case_writer(
         written = disk.submit(drain)
 
         def add(part: pd.DataFrame) -> None:
-            if len(part):
-                formatted.put(formatters.submit(chunk, part))
+            for first in range(0, len(part), CHUNK):
+                formatted.put(formatters.submit(chunk, part.iloc[first : first + CHUNK]))
 
         try:
             yield add
@@ -163,5 +174,4 @@ def write_cases(
 ) -> None:
     """The case list with its details as CSV (UTF-8 with BOM for Excel), written atomically."""
     with case_writer(target, tables, rules) as add:
-        for first in range(0, len(cases), CHUNK):
-            add(cases.iloc[first : first + CHUNK])
+        add(cases)

@@ -56,7 +56,9 @@ def all_dimensions(tables: dict[str, pd.DataFrame]) -> list[str]:
 
 def case_tables(cases: pd.DataFrame, rules: RuleSet) -> np.ndarray:
     """For each case, the table its rule reads ("requests" or "plans")."""
-    return cases["rule"].map({r.id: r.table for r in rules.enabled}).astype(str).to_numpy()
+    rule = cases["rule"].array  # categorical, as evaluate_rules makes it: one lookup per rule
+    table_of = {r.id: r.table for r in rules.enabled}
+    return np.array([table_of[c] for c in rule.categories])[rule.codes]
 
 
 def evaluate_rules(

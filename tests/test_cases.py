@@ -1,0 +1,80 @@
+"""The streamed case-list CSV says exactly what the engine's own case frame says."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ehcp_timeliness import cases as cases_module
+from ehcp_timeliness.cases import case_writer, write_cases
+from ehcp_timeliness.engine import CASE_COLUMNS, all_dimensions, case_details, evaluate_rules
+from ehcp_timeliness.load import load
+from ehcp_timeliness.rules import load_rules
+
+SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
+AS_AT = date(2025, 3, 31)
+RULES = load_rules()
+
+
+def expected_rows(cases: pd.DataFrame, tables) -> list[list[str]]:
+    """The case frame as text, written independently of the fast writer."""
+    detail = case_details(cases, tables, RULES)
+    out = pd.DataFrame(index=detail.index)
+    for column in detail.columns:
+        values = detail[column]
+        if column.endswith("_date"):
+            out[column] = values.dt.strftime("%Y-%m-%d").fillna("")
+        elif column == "exception":
+            out[column] = values.map({True: "1", False: "0"}).astype(object).fillna("")
+        else:
+            out[column] = values.astype(object).where(values.notna(), "").astype(str)
+    return out.to_numpy().tolist()
+
+
+def read_back(path: Path) -> tuple[list[str], list[list[str]]]:
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        rows = list(csv.reader(f))
+    return rows[0], rows[1:]
+
+
+@pytest.fixture(scope="module")
+def sample():
+    validated = load([SAMPLE], as_at=AS_AT)
+    tables = validated.tables
+    # Awkward dimension text: commas, quotes, a leading formula sign, blanks.
+    plans = tables["plans"].copy()
+    team = plans["team"].astype("string").to_numpy(dtype=object)
+    team[::7] = 'North, "Hub" 2'
+    team[1::7] = None
+    team[2::7] = "=SUM(A1)"
+    plans["team"] = pd.array(team, dtype="string[pyarrow]")
+    return {"requests": tables["requests"], "plans": plans}
+
+
+def test_streamed_case_list_matches_the_case_frame(sample, tmp_path, monkeypatch):
+    monkeypatch.setattr(cases_module, "CHUNK", 997)  # many pieces, cut mid-rule
+    out = tmp_path / "cases.csv"
+    parts = []
+    with case_writer(out, sample, RULES) as add:
+        for part in evaluate_rules(sample, RULES, as_at=AS_AT):
+            parts.append(part)
+            add(part)
+    every = pd.concat(parts, ignore_index=True)
+    header, rows = read_back(out)
+    assert header == CASE_COLUMNS + all_dimensions(sample)
+    assert len(rows) == len(every) > 20_000
+    assert rows == expected_rows(every, sample)
+
+
+def test_mixed_and_reordered_cases_keep_their_order(sample, tmp_path, monkeypatch):
+    monkeypatch.setattr(cases_module, "CHUNK", 1_000)
+    every = pd.concat(evaluate_rules(sample, RULES, as_at=AS_AT), ignore_index=True)
+    shuffled = every.iloc[np.random.default_rng(7).permutation(len(every))[:5_000]]
+    out = tmp_path / "mixed.csv"
+    write_cases(shuffled, sample, RULES, out)
+    assert read_back(out)[1] == expected_rows(shuffled, sample)
