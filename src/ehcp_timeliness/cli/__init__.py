@@ -1,9 +1,24 @@
 """The ``ehcp`` command line. Importing this package sets process-wide tuning for the CLI."""
 
-import os
+import contextlib
+import ctypes
+import sys
 
-# numpy asks Linux for 2 MB transparent huge pages for every large array. This tool allocates
-# and frees many short-lived arrays, and each fresh huge page is zeroed whole by the kernel:
-# on a 1M-row extract that was half the report's CPU time in the kernel (benchmarks/README.md).
-# Set before numpy is first imported; a value the user exported wins.
-os.environ.setdefault("NUMPY_MADVISE_HUGEPAGE", "0")
+PR_SET_THP_DISABLE = 41  # <linux/prctl.h>
+
+
+def _no_transparent_huge_pages() -> None:
+    """Ask Linux not to back this process's memory with 2 MB transparent huge pages.
+
+    numpy and Arrow's allocator ask for huge pages for large blocks. A report allocates and
+    frees many short-lived arrays, and the kernel zeroes each fresh huge page whole: on a
+    1M-row extract that was a quarter of the CPU time (benchmarks/README.md). Elsewhere, or if
+    the call is refused, nothing changes.
+    """
+    if sys.platform != "linux":
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0)
+
+
+_no_transparent_huge_pages()
