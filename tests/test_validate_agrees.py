@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -118,3 +119,46 @@ def test_requests_fast_path_agrees_with_pydantic(records):
 @given(rows("plans"))
 def test_plans_fast_path_agrees_with_pydantic(records):
     check("plans", records)
+
+
+def _validate_rows(table: str, data: pd.DataFrame):
+    raw = RawTable("t.csv", table, data, np.arange(2, len(data) + 2), 1,
+                   {c: c for c in data.columns})  # fmt: skip
+    return validate([raw], as_at=AS_AT)
+
+
+def _flagged(result) -> list[int]:
+    f = result.findings
+    return sorted(f.loc[f["code"] == "duplicate-record", "row"].tolist())
+
+
+KEY_DATES = st.sampled_from(["", "2024-01-05", "2024-01-06", "2024-02-01"])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(["E1", "E2", "E10", "E3"]), KEY_DATES),
+                min_size=1, max_size=12), st.booleans())  # fmt: skip
+def test_duplicate_plan_rows_are_later_copies_of_a_key(keys, sort):
+    # Sorted input takes the neighbour-comparison fast path; unsorted, the general one.
+    if sort:
+        keys = sorted(keys, key=lambda k: (k[0], k[1] or "0"))
+    data = pd.DataFrame({"person_id": "P1", "plan_id": [k[0] for k in keys],
+                         "plan_issue_date": "2023-01-01",
+                         "review_meeting_date": [k[1] for k in keys]}, dtype="string")  # fmt: skip
+    seen, want = set(), []
+    for row, key in enumerate(keys, start=2):
+        if key in seen:
+            want.append(row)
+        seen.add(key)
+    assert _flagged(_validate_rows("plans", data)) == want
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(["R1", "R2", "R10", "R3"]), min_size=1, max_size=12),
+       st.booleans())  # fmt: skip
+def test_duplicate_request_ids_are_later_copies(ids, sort):
+    ids = sorted(ids) if sort else ids
+    data = pd.DataFrame({"person_id": "P1", "request_id": ids, "received_date": "2024-01-02"},
+                        dtype="string")  # fmt: skip
+    want = [row for row, i in enumerate(ids, start=2) if i in ids[: row - 2]]
+    assert _flagged(_validate_rows("requests", data)) == want
