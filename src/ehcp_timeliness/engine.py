@@ -248,14 +248,16 @@ def _review_chain(rule: ReviewChainRule, frame: pd.DataFrame, as_at: date) -> pd
     One sort by (plan, meeting) and per-plan reductions over its runs, all in numpy.
     """
     scope = np.flatnonzero(_in_scope(rule.applies, frame))
-    plan = pd.factorize(pd.factorize(frame["plan_id"])[0][scope])[0]  # 0.. in order of first row
+    plan_code = pd.factorize(frame["plan_id"])[0][scope]
     meeting = frame[rule.stop].to_numpy(D)[scope]
     never = np.iinfo(np.int64).max  # sorts a missing meeting after every real one
-    order = np.lexsort((np.where(np.isnat(meeting), never, meeting.astype(np.int64)), plan))
-    plan, meeting, src = plan[order], meeting[order], scope[order]
+    order = np.lexsort((np.where(np.isnat(meeting), never, meeting.astype(np.int64)), plan_code))
+    plan_code, meeting, src = plan_code[order], meeting[order], scope[order]
+    first = np.r_[True, plan_code[1:] != plan_code[:-1]] if len(src) else np.zeros(0, bool)
+    starts = np.flatnonzero(first)
+    plan = np.cumsum(first) - 1  # 0, 1, ... for each plan, in sorted order
     issue = frame[rule.start].to_numpy(D)[src]
     cease = frame["cease_date"].to_numpy(D)[src]
-    starts = np.flatnonzero(np.r_[True, plan[1:] != plan[:-1]]) if len(plan) else plan
 
     def per_plan(values: np.ndarray, reduce: np.ufunc) -> np.ndarray:
         return reduce.reduceat(values.astype(np.int64), starts) if len(starts) else values
@@ -270,10 +272,9 @@ def _review_chain(rule: ReviewChainRule, frame: pd.DataFrame, as_at: date) -> pd
     m_plan, m_date = plan[keep], meeting[keep]
     same = np.r_[False, m_plan[1:] == m_plan[:-1]]
     previous = np.r_[np.datetime64("NaT", "D"), m_date[:-1]] if len(keep) else m_date
-    start = np.where(same, previous, plan_issue[m_plan])
-    due = _due_after(rule, start)
-    status, over = judge(due, m_date, as_at)
-    done = _frame(src[keep], start, due, m_date, status, over)
+    m_start = np.where(same, previous, plan_issue[m_plan])
+    m_due = _due_after(rule, m_start)
+    m_status, m_over = judge(m_due, m_date, as_at)
 
     last = np.full(len(starts), np.datetime64("NaT"), dtype=D)
     if len(keep):
@@ -281,15 +282,19 @@ def _review_chain(rule: ReviewChainRule, frame: pd.DataFrame, as_at: date) -> pd
     start = np.where(np.isnat(last), plan_issue, last)
     due = _due_after(rule, start)
     has_ceased = ~np.isnat(plan_cease)
-    owed = ~has_ceased | (plan_cease > due)
-    none = np.full(len(start), np.datetime64("NaT"), dtype=D)
+    owed = np.flatnonzero(~has_ceased | (plan_cease > due))
+    start, due, cease_owed = start[owed], due[owed], plan_cease[owed]
+    none = np.full(len(owed), np.datetime64("NaT"), dtype=D)
     status, over = judge(due, none, as_at)
     # Ceased after the review fell due, without one: overdue by the days to the cease date.
-    late_cease = has_ceased & (plan_cease > due)
+    late_cease = ~np.isnat(cease_owed)  # owed and ceased: it ceased after the due date
     status = np.where(late_cease, OVERDUE, status).astype(np.int8)
-    over = np.where(late_cease, (plan_cease - due).astype(np.int64), over)
-    pending = _frame(plan_src[owed], start[owed], due[owed], none[owed], status[owed], over[owed])
+    over = np.where(late_cease, (cease_owed - due).astype(np.int64), over)
     # Each plan's links together and in order: its meetings, then the pending review.
-    links = np.concatenate([m_plan, np.flatnonzero(owed)])
-    both = pd.concat([done, pending], ignore_index=True)
-    return both.take(np.argsort(links, kind="stable")).reset_index(drop=True)
+    links = np.argsort(np.concatenate([m_plan, owed]), kind="stable")
+
+    def both(held_links: np.ndarray, pending: np.ndarray) -> np.ndarray:
+        return np.concatenate([held_links, pending])[links]
+
+    return _frame(both(src[keep], plan_src[owed]), both(m_start, start), both(m_due, due),
+                  both(m_date, none), both(m_status, status), both(m_over, over))  # fmt: skip
