@@ -104,6 +104,9 @@ def main() -> None:
         print(f"{k:>10}: median {med[k]:.2f}s over {args.repeat} runs, peak RSS {peak[k]:,.0f} MB")
     ratio = med[args.command] / med["baseline"]
     print(f"     ratio: {ratio:.2f}x the bare pyarrow read (target {TARGETS[args.command]}x)")
+    pairs = [c / b for (c, _), (b, _) in zip(runs[args.command], runs["baseline"], strict=True)]
+    print(f"  per run: median {statistics.median(pairs):.2f}x, "
+          f"range {min(pairs):.2f}x to {max(pairs):.2f}x")  # fmt: skip
 
 
 if __name__ == "__main__":
