@@ -138,3 +138,24 @@ def test_a_repeated_dimension_header_is_reported_not_silently_dropped(write):
         [1, "team", "duplicate-column"]
     ]
     assert result.tables["requests"]["team"].tolist() == ["North"]
+
+
+def test_values_under_no_header_are_reported_not_silently_dropped(write, tmp_path):
+    csv_path = write("r.csv", "person_id,received_date,,\nP1,2024-01-02,,\nP2,2024-01-03,x,\n")
+    f = load([csv_path], as_at=AS_AT).findings
+    assert f[["row", "column", "code"]].values.tolist() == [[1, "column 3", "unnamed-column"]]
+    assert "values in 1 row;" in f["message"].iloc[0]
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "requests"
+    ws.append(["person_id", "received_date"])
+    ws.append(["P1", "2024-01-02", None, "stray"])  # a cell beyond the header
+    ws.append(["P2", "2024-01-03"])
+    wb.save(tmp_path / "r.xlsx")
+    result = load([tmp_path / "r.xlsx"], as_at=AS_AT)
+    f = result.findings
+    assert f[["column", "code", "severity"]].values.tolist() == [
+        ["column 4", "unnamed-column", "warning"]
+    ]
+    assert _rows(result) == [2, 3]  # the rows themselves are kept

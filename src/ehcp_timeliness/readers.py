@@ -142,6 +142,15 @@ def _make_table(
     malformed: list[tuple[int, str]] | None = None,
 ) -> RawTable:
     names, canonical, notes = _name_columns(headers, table, mapping)
+    for i, header in enumerate(headers):  # values under no header are not read: say so
+        if not norm_header(header):
+            filled = int((~blank_text(as_arrow_text(data.iloc[:, i]))).sum())
+            if filled:
+                notes.append(
+                    HeaderNote(f"column {i + 1}", "unnamed-column",
+                               f"column {i + 1} has no header but holds values in {filled:,} "
+                               f"row{'s' * (filled != 1)}; they are not read")
+                )  # fmt: skip
     keep = [i for i, n in enumerate(names) if n is not None]
     data = data.iloc[:, keep]
     data.columns = [names[i] for i in keep]
@@ -301,12 +310,14 @@ def read_xlsx(path: Path, mapping: Mapping) -> list[RawTable]:
             if table is None:
                 ignored.append(ws.title)
                 continue
-            width = len(headers)
             records, numbers = [], []
             for number, values in enumerate(rows_iter, start=header_row + 1):
-                texts = [_cell_text(v) for v in values[:width]]
-                records.append(texts + [""] * (width - len(texts)))
+                records.append([_cell_text(v) for v in values])
                 numbers.append(number)
+            width = max([len(headers), *map(len, records)])  # cells past the header: unnamed
+            headers += [""] * (width - len(headers))
+            for texts in records:
+                texts += [""] * (width - len(texts))
             data = pd.DataFrame(records, columns=[f"c{i}" for i in range(width)], dtype="string")
             tables.append(
                 _make_table(
