@@ -76,8 +76,9 @@ def evaluate_rules(
             part = _deadline(rule, frame, as_at)
         else:
             part = _interval(rule, frame, as_at)
-        part.insert(0, "rule", pd.Categorical.from_codes(
-            np.full(len(part), rule_ids.index(rule.id)), categories=rule_ids))  # fmt: skip
+        codes = np.full(len(part), rule_ids.index(rule.id))
+        part.insert(0, "rule", pd.Series(pd.Categorical.from_codes(
+            codes, dtype=pd.CategoricalDtype(rule_ids)), index=part.index))  # fmt: skip
         yield part
 
 
@@ -88,7 +89,7 @@ def combine(parts: list[pd.DataFrame], rules: RuleSet) -> pd.DataFrame:
     empty = np.array([], dtype=D)
     out = _frame(np.array([], dtype=np.int64), empty, empty, empty,
                  np.array([], dtype=np.int8), np.array([], dtype=np.int64))  # fmt: skip
-    out.insert(0, "rule", pd.Categorical([], categories=[r.id for r in rules.enabled]))
+    out.insert(0, "rule", pd.Series([], dtype=pd.CategoricalDtype([r.id for r in rules.enabled])))
     return out
 
 
@@ -151,15 +152,15 @@ def dimension_of(
 ) -> pd.Series:
     """The value of a dimension column for each case ("(not recorded)" where its table lacks
     the column or the cell is blank)."""
-    out = pd.Series("(not recorded)", index=cases.index, dtype="string")
+    out = np.full(len(cases), "(not recorded)", dtype=object)
     table_of = case_tables(cases, rules)
     for name, frame in tables.items():
         if column not in frame.columns:
             continue
         mine = np.flatnonzero(table_of == name)
         values = frame[column].astype("string").take(cases["_src"].to_numpy()[mine])
-        out.iloc[mine] = values.fillna("(not recorded)").to_numpy()
-    return out
+        out[mine] = values.fillna("(not recorded)").to_numpy()
+    return pd.Series(out, index=cases.index, dtype="string")
 
 
 def _in_scope(conditions: list[Condition], frame: pd.DataFrame) -> np.ndarray:
@@ -201,7 +202,7 @@ def _frame(src, start, due, stop, status, over, exception=None) -> pd.DataFrame:
             "start_date": start.astype("datetime64[s]", copy=False),
             "due_date": due.astype("datetime64[s]", copy=False),
             "end_date": stop.astype("datetime64[s]", copy=False),
-            "status": pd.Categorical.from_codes(status, categories=STATUSES),
+            "status": pd.Categorical.from_codes(status, dtype=pd.CategoricalDtype(STATUSES)),
             "days_over": over,
             "exception": flag,
         }

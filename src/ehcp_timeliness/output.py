@@ -35,7 +35,7 @@ def _umask() -> int:
     return current
 
 
-def write_atomic(target: Path, write: Callable[[Path], None]) -> None:
+def write_atomic(target: Path, write: Callable[[Path], object]) -> None:
     with atomic_path(target) as tmp:
         write(tmp)
 

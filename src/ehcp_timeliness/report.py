@@ -75,12 +75,12 @@ def parse_period(text: str | None, as_at: date) -> Period:
         y = int(text)
         return Period(label=text, start=date(y, 1, 1), end=date(y, 12, 31))
     if m := re.fullmatch(r"(FY)?(\d{4})[-/](\d{2})", text, re.IGNORECASE):
-        fy, y, m = m[1], int(m[2]), m[3]
-        if fy or int(m) == (y + 1) % 100:
+        fy, y, mm = m[1], int(m[2]), int(m[3])
+        if fy or mm == (y + 1) % 100:
             return Period(label=f"{y}-{(y + 1) % 100:02d}", start=date(y, 4, 1),
                           end=date(y + 1, 3, 31))  # fmt: skip
-        if 1 <= int(m) <= 12:
-            start = date(y, int(m), 1)
+        if 1 <= mm <= 12:
+            start = date(y, mm, 1)
             return Period(label=text, start=start, end=_shift(start, 1) - timedelta(days=1))
     if m := re.fullmatch(r"(\d{4})-?Q([1-4])", text, re.IGNORECASE):
         start = date(int(m[1]), 3 * int(m[2]) - 2, 1)
@@ -207,7 +207,8 @@ def summarise_rules(
 
 
 def _band(days: pd.Series, bands: list[tuple[str, int | None]]) -> dict[str, int]:
-    out, lower = {}, -1
+    out: dict[str, int] = {}
+    lower: float = -1
     for label, last in bands:
         upper = np.inf if last is None else last
         out[label] = int(((days > lower) & (days <= upper)).sum())

@@ -390,12 +390,11 @@ def write_sample(outdir: Path, **kwargs: Any) -> list[Path]:
     paths = []
     for name, frame in zip(("requests", "plans"), generate(**kwargs), strict=True):
         path = outdir / f"{name}.csv"
-        write_atomic(
-            path,
-            lambda tmp, frame=frame: frame.to_csv(
-                tmp, index=False, encoding="utf-8", lineterminator="\n"
-            ),
-        )
+
+        def write(tmp: Path, frame: pd.DataFrame = frame) -> None:
+            frame.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
+
+        write_atomic(path, write)
         paths.append(path)
     return paths
 

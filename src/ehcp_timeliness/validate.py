@@ -187,7 +187,10 @@ def _validate_table(table: str, raws: list[RawTable], as_at: date, mapping: Mapp
     for t in raws:
         frame = t.data.copy()
         frame.insert(0, "_row", t.rows)
-        frame.insert(0, "_file", pd.Categorical.from_codes(np.zeros(len(frame), np.int8), [t.file]))
+        file = pd.Categorical.from_codes(
+            np.zeros(len(frame), np.int8), dtype=pd.CategoricalDtype([t.file])
+        )
+        frame.insert(0, "_file", pd.Series(file, index=frame.index))
         frames.append(frame)
     df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=META)
     for name in spec:
@@ -218,7 +221,7 @@ def _validate_table(table: str, raws: list[RawTable], as_at: date, mapping: Mapp
     for name, col in spec.items():
         if col.kind is Kind.DATE:
             dates, bad = parse_dates(df[name])
-            blank = dates.isna() & ~bad
+            blank = (dates.isna() & ~bad).to_numpy()
             c.add(
                 bad,
                 name,
@@ -255,14 +258,12 @@ def _validate_table(table: str, raws: list[RawTable], as_at: date, mapping: Mapp
     model = TABLES[table]
     for earlier, later in model.ORDER:
         a, b = parsed[earlier], parsed[later]
-        c.add(
-            b.to_numpy() < a.to_numpy(),
-            later,
-            "date-order",
-            lambda m, a=a, earlier=earlier, later=later: (
-                f"{later} is before {earlier} (" + _fmt(a[m]) + ")"
-            ),
-        )
+
+        def before(m: np.ndarray, a: pd.Series = a, earlier: str = earlier,
+                   later: str = later) -> pd.Series:  # fmt: skip
+            return f"{later} is before {earlier} (" + _fmt(a[m]) + ")"
+
+        c.add(b.to_numpy() < a.to_numpy(), later, "date-order", before)
     if table == "requests":
         _request_checks(c, parsed)
     _duplicates(c, parsed, table)

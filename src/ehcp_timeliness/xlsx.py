@@ -101,7 +101,7 @@ def _columns(ws, block: Block) -> list[list[object]]:
         fmt = block.format_of(name)
         if fmt in ("date", "month"):
             days = pd.to_datetime(values).to_numpy("datetime64[D]")
-            cells = []
+            cells: list[object] = []
             for d in days.tolist():
                 if d is None:
                     cells.append(None)

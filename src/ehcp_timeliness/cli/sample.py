@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -28,7 +28,7 @@ def command(
     ] = False,
 ) -> None:
     """Write a deterministic synthetic extract (requests.csv, plans.csv) to OUTDIR."""
-    kwargs = {"seed": seed, "n_requests": requests, "n_plans": plans}
+    kwargs: dict[str, Any] = {"seed": seed, "n_requests": requests, "n_plans": plans}
     when = parse_date_option(as_at, "--as-at")
     if when is not None:
         kwargs["as_at"] = when

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import pandas as pd
 import typer
@@ -76,23 +76,21 @@ def render(result: Validated, shown: int = SHOWN) -> None:
     for name in ("Code", "Severity", "Count"):
         by_code.add_column(name, justify="right" if name == "Count" else "left")
     counts = f.groupby(["code", "severity"]).size().reset_index(name="n")
-    for row in counts.sort_values(["severity", "n"], ascending=[True, False]).itertuples():
-        by_code.add_row(row.code, row.severity, f"{row.n:,}")
+    for code, severity, n in counts.sort_values(["severity", "n"], ascending=[True, False])[
+        ["code", "severity", "n"]
+    ].itertuples(index=False):
+        by_code.add_row(str(code), str(severity), f"{n:,}")
     out.print(by_code)
     first = Table(title=f"First {min(shown, len(f))} of {len(f):,} findings", title_justify="left")
     for name in ("File", "Row", "Column", "Value", "Code", "Message"):
         first.add_column(name, overflow="fold")
-    for row in f.head(shown).itertuples():
-        first.add_row(
-            Path(row.file).name,
-            _blank(row.row),
-            _blank(row.column),
-            _blank(row.value),
-            row.code,
-            row.message,
-        )
+    for file, row, column, value, code, message in f.head(shown)[
+        ["file", "row", "column", "value", "code", "message"]
+    ].itertuples(index=False):
+        first.add_row(Path(str(file)).name, _blank(row), _blank(column), _blank(value),
+                      str(code), str(message))  # fmt: skip
     out.print(first)
 
 
-def _blank(value: object) -> str:
+def _blank(value: Any) -> str:
     return "" if pd.isna(value) else str(value)
