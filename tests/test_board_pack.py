@@ -103,6 +103,35 @@ def test_capped_detail_sheet_says_so_and_full_list_is_beside(sample_pack):
     assert full["rule"].nunique() > 1  # rules of both tables, interleaved
 
 
+def test_capped_annual_reviews_go_beside_too(sample_pack):
+    ws = load_workbook(sample_pack / "board.xlsx")["Annual reviews"]
+    note = ws["A3"].value
+    assert note.startswith("Showing the first 50 of ") and "board-annual-reviews.csv" in note
+    full = pd.read_csv(sample_pack / "board-annual-reviews.csv", encoding="utf-8-sig")
+    assert len(full) == int(note.split(" of ")[1].split(" rows")[0].replace(",", ""))
+    assert set(full["rule"]) == {"review-12m"}
+    header = [c.value for c in ws[5]]
+    shown = [dict(zip(header, (c.value for c in row), strict=True)) for row in ws.iter_rows(6)]
+    assert [r["Record ID"] for r in shown] == full["record_id"].head(50).tolist()  # same order
+    overdue = full["status"] == "overdue"
+    assert overdue.iloc[: overdue.sum()].all()  # overdue first, as on the sheet
+
+
+def test_capped_findings_go_beside_in_the_findings_format(tmp_path):
+    bad = "".join(f"P{i},not a date\n" for i in range(5))
+    (tmp_path / "requests.csv").write_text("person_id,received_date\nP0,2024-01-02\n" + bad)
+    (tmp_path / "plans.csv").write_text(PLANS)
+    args = ["report", str(tmp_path / "requests.csv"), str(tmp_path / "plans.csv"),
+            "--as-at", "2025-03-31", "--xlsx", str(tmp_path / "b.xlsx"),
+            "--max-detail-rows", "2"]  # fmt: skip
+    assert runner.invoke(app, args).exit_code == 0
+    ws = load_workbook(tmp_path / "b.xlsx")["Data quality"]
+    assert any("b-findings.csv" in str(c.value) for c in ws["A"])
+    full = pd.read_csv(tmp_path / "b-findings.csv", encoding="utf-8-sig")
+    assert full["row"].tolist() == [3, 4, 5, 6, 7]
+    assert set(full["code"]) == {"invalid-date"}
+
+
 def test_csv_dir_holds_each_table(sample_pack):
     names = sorted(p.name for p in (sample_pack / "csv").iterdir())
     assert "Summary.csv" in names and "Breaches.csv" in names

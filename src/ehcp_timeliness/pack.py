@@ -11,6 +11,7 @@ Sheet and column names are fixed, so the pack looks the same month after month.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -75,11 +76,17 @@ class Sheet:
     status_column: str | None = None
 
 
+#: A capped detail table of cases, and the notes saying what was cut (see ``assemble``).
+Detail = tuple[Block, list[str]]
+
+
 @dataclass
 class Pack:
     sheets: list[Sheet]
     #: Full lists of capped detail sheets: file name -> cases (written beside the workbook).
     full_lists: dict[str, pd.DataFrame]
+    #: File name for every finding, when the Data quality sheet's list is capped.
+    findings_csv: str | None = None
 
 
 def sha256_of(path: str) -> str:
@@ -121,28 +128,34 @@ def assemble(
     by = report.by
     full_lists: dict[str, pd.DataFrame] = {}
 
-    def detail(name: str, selected: pd.DataFrame, order: list[str], ascending: list[bool]):
-        """A capped detail table, and its full list beside the workbook when capped."""
-        chosen = selected.sort_values(order, ascending=ascending, kind="stable")
-        shown = chosen.head(cap)
-        frame = _detail_frame(case_details(shown, validated.tables, rules))
-        block = Block(name, frame, DETAIL_FORMATS, total_rows=len(chosen))
-        notes = []
-        if len(chosen) > cap:
-            csv_name = f"{stem}-{name.lower().replace(' ', '-')}.csv"
+    def cut(name: str, total: int) -> tuple[str | None, list[str]]:
+        """The file a list longer than the cap goes to, and the note saying so."""
+        if total <= cap:
+            return None, []
+        csv_name = f"{stem}-{name.lower().replace(' ', '-')}.csv"
+        return csv_name, [f"Showing the first {cap:,} of {total:,} rows; {total - cap:,} rows "
+                          f"are left out here. The full list is in {csv_name}, beside this "
+                          "workbook."]  # fmt: skip
+
+    def detail(name: str, chosen: pd.DataFrame, when: np.ndarray | None = None) -> Detail:
+        """A capped detail table of cases, in the order given; the full list when capped."""
+        frame = _detail_frame(case_details(chosen.head(cap), validated.tables, rules))
+        if when is not None:
+            frame.insert(0, "When", when[: len(frame)])
+        csv_name, notes = cut(name, len(chosen))
+        if csv_name is not None:
             full_lists[csv_name] = chosen
-            notes.append(f"Showing the first {cap:,} of {len(chosen):,} rows; "
-                          f"{len(chosen) - cap:,} rows are left out here. The full list is in "
-                          f"{csv_name}, beside this workbook.")  # fmt: skip
-        return block, notes
+        return Block(name, frame, DETAIL_FORMATS, total_rows=len(chosen)), notes
 
     status = cases["status"].cat.codes.to_numpy()
+    late = cases[(status == LATE) | (status == OVERDUE)]
     breaches, breach_notes = detail(
-        "Breaches", cases[(status == LATE) | (status == OVERDUE)], ["days_over"], [False]
+        "Breaches", late.sort_values("days_over", ascending=False, kind="stable")
     )
     until = np.datetime64(report.as_at) + np.timedelta64(7 * report.due_within_weeks, "D")
     soon_cases = cases[(status == OPEN) & (cases["due_date"].to_numpy() <= until)]
-    due_soon, soon_notes = detail("Due soon", soon_cases, ["due_date"], [True])
+    due_soon, soon_notes = detail("Due soon", soon_cases.sort_values("due_date", kind="stable"))
+    findings_csv, findings_notes = cut("Findings", len(validated.findings))
 
     sheets = [
         _cover(report, previous, validated, rules, council),
@@ -169,11 +182,11 @@ def assemble(
             [due_soon],
         ),  # fmt: skip
         _backlog(report, cases, validated, rules, by),
-        _annual_reviews(report, cases, validated, rules, cap),
-        _data_quality(validated, cap),
+        _annual_reviews(report, cases, detail),
+        _data_quality(validated, cap, findings_notes),
         _breakdown(report, targets, by),
     ]
-    return Pack(sheets, full_lists)
+    return Pack(sheets, full_lists, findings_csv)
 
 
 def pack_dimension(validated: Validated, by: str | None) -> str | None:
@@ -381,8 +394,9 @@ def _backlog(report: Report, cases: pd.DataFrame, validated: Validated, rules: R
     )  # fmt: skip
 
 
-def _annual_reviews(report: Report, cases: pd.DataFrame, validated: Validated, rules: RuleSet,
-                    cap: int) -> Sheet:  # fmt: skip
+def _annual_reviews(
+    report: Report, cases: pd.DataFrame, detail: Callable[[str, pd.DataFrame, np.ndarray], Detail]
+) -> Sheet:
     reviews = cases[(cases["rule"] == REVIEW_12M).to_numpy()]
     status = reviews["status"].cat.codes.to_numpy()
     as_at = pd.Timestamp(report.as_at)
@@ -404,20 +418,14 @@ def _annual_reviews(report: Report, cases: pd.DataFrame, validated: Validated, r
         end = start + pd.offsets.MonthEnd(0)
         n = int(((status == OPEN) & (due >= start).to_numpy() & (due <= end).to_numpy()).sum())
         counts.append(f"due in {start:%B %Y}: {n:,}")
+    block, cut_notes = detail("Annual reviews", chosen, when)
     notes = ["Annual reviews overdue as at the as-at date, then those falling due in each of "
-             "the next 3 months. " + "; ".join(counts) + "."]  # fmt: skip
-    total = len(chosen)
-    shown = chosen.head(cap)
-    frame = _detail_frame(case_details(shown, validated.tables, rules))
-    frame.insert(0, "When", when[: len(shown)])
-    if total > cap:
-        notes.append(f"Showing the first {cap:,} of {total:,} rows; {total - cap:,} are left out. "
-                     "ehcp report --cases-out FILE lists every case.")  # fmt: skip
+             "the next 3 months. " + "; ".join(counts) + ".", *cut_notes]  # fmt: skip
     return Sheet("Annual reviews", "Annual reviews overdue and due in the next 3 months", notes,
-                 [Block("Annual reviews", frame, DETAIL_FORMATS, total_rows=total)])  # fmt: skip
+                 [block])  # fmt: skip
 
 
-def _data_quality(validated: Validated, cap: int) -> Sheet:
+def _data_quality(validated: Validated, cap: int, cut_notes: list[str]) -> Sheet:
     files = pd.DataFrame(
         [(s.file, s.table, s.rows_read, s.rows_usable, s.rows_rejected, s.blank_rows_ignored)
          for s in validated.summaries],
@@ -433,11 +441,9 @@ def _data_quality(validated: Validated, cap: int) -> Sheet:
     ints: dict[str, Format] = {c: "int" for c in files.columns[2:]}
     notes = [
         "Rows read = rows usable + rows rejected, for every file. Rows with an error are "
-        "left out of every figure; rows with a warning are kept. See docs/findings.md."
+        "left out of every figure; rows with a warning are kept. See docs/findings.md.",
+        *cut_notes,
     ]
-    if len(f) > cap:
-        notes.append(f"Showing the first {cap:,} of {len(f):,} findings; run ehcp validate "
-                     "--findings-out FILE for all of them.")  # fmt: skip
     return Sheet(
         "Data quality", "Data quality of the extract",
         notes,

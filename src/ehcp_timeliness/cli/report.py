@@ -24,7 +24,7 @@ from ehcp_timeliness.cli.common import (
 )
 from ehcp_timeliness.engine import all_dimensions, combine, evaluate_rules
 from ehcp_timeliness.load import load
-from ehcp_timeliness.output import write_atomic
+from ehcp_timeliness.output import write_atomic, write_csv
 from ehcp_timeliness.pack import EXCEL_MAX_ROWS, assemble, pack_dimension, write_csv_dir
 from ehcp_timeliness.report import Period, Report, build_report, parse_period
 from ehcp_timeliness.rules import load_rules
@@ -186,6 +186,9 @@ def _board_pack(report: Report, cases, validated: Validated, rules, targets, *, 
     for name, full in pack.full_lists.items():
         write_cases(full, validated.tables, rules, folder / name)
         say(f"wrote {len(full):,} rows to {folder / name}")
+    if pack.findings_csv is not None:
+        write_csv(validated.findings, folder / pack.findings_csv)
+        say(f"wrote {len(validated.findings):,} findings to {folder / pack.findings_csv}")
     if xlsx is not None:
         from ehcp_timeliness.xlsx import write_pack  # openpyxl costs 0.1 s at start: load late
 
