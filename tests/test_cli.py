@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ehcp_timeliness import __version__
-from ehcp_timeliness.cli.app import app
+from ehcp_timeliness.cli.app import app, main
 from ehcp_timeliness.load import load
 
 runner = CliRunner()
@@ -129,3 +129,45 @@ def test_sample_command_is_deterministic(tmp_path):
         assert runner.invoke(app, args).exit_code == 0
     for name in ("requests.csv", "plans.csv"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+def test_an_unreadable_file_exits_3_in_one_line(write, monkeypatch):
+    path = write("requests.csv", "person_id,received_date\nP1,2024-01-02\n")
+
+    def refuse(self):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "read_bytes", refuse)
+    result = runner.invoke(app, ["validate", str(path), "--as-at", "2025-03-31"])
+    assert result.exit_code == 3
+    assert f"cannot read {path}: Permission denied" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_an_output_that_cannot_be_written_exits_4_in_one_line(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    done = subprocess.run(
+        [sys.executable, "-m", "ehcp_timeliness", "report", str(SAMPLE), "--as-at",
+         "2025-03-31", "--cases-out", str(blocker / "cases.csv")],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 4, done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: cannot write") and "half-written" in last
+    assert "Traceback" not in done.stderr and not done.stdout
+
+
+def test_an_internal_error_names_its_place_but_never_its_message(monkeypatch, capsys):
+    def broken(*args, **kwargs):
+        raise ValueError("could not read 'Smith, Jane'")  # a message that quotes a value
+
+    monkeypatch.setattr("ehcp_timeliness.cli.report.build_report", broken)
+    monkeypatch.setattr(sys, "argv", ["ehcp", "report", str(SAMPLE), "--as-at", "2025-03-31"])
+    monkeypatch.delenv("EHCP_TRACEBACK", raising=False)
+    with pytest.raises(SystemExit) as exit_:
+        main()
+    assert exit_.value.code == 5
+    err = capsys.readouterr().err
+    assert "internal error: ValueError at report.py:" in err  # the command's own line
+    assert "Smith" not in err and "Traceback" not in err

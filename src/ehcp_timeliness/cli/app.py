@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import traceback
+from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from ehcp_timeliness import __version__
 from ehcp_timeliness.cli import report, rules, sample, validate
+from ehcp_timeliness.cli.common import Exit, err
 
 app = typer.Typer(
     name="ehcp",
@@ -43,5 +48,36 @@ app.command("rules")(rules.command)
 app.command("sample")(sample.command)
 
 
+PACKAGE = Path(__file__).resolve().parents[1]
+#: Set to 1 to see the full traceback of an internal error (it may quote extract values).
+TRACEBACK_ENV = "EHCP_TRACEBACK"
+
+
 def main() -> None:
-    app()
+    """The console script: the app, with failures outside the input turned into one line.
+
+    Outputs are written atomically, so whatever fails, no file is left half-written. An
+    internal error names its type and the line of this package it came through, but not its
+    message, which could quote a value from the extract.
+    """
+    try:
+        app()
+    except OSError as exc:  # an output folder or file that cannot be written
+        where = f" {exc.filename}" if exc.filename else ""
+        why = exc.strerror or type(exc).__name__
+        err.print(f"[bold red]error:[/] cannot write{escape(where)}: {escape(why)}; "
+                  "no file was left half-written")  # fmt: skip
+        raise SystemExit(Exit.OUTPUT) from None
+    except KeyboardInterrupt:
+        err.print("interrupted; no file was left half-written")
+        raise SystemExit(130) from None
+    except Exception as exc:
+        if os.environ.get(TRACEBACK_ENV) == "1":
+            raise
+        frames = traceback.extract_tb(exc.__traceback__)
+        ours = [f for f in frames if Path(f.filename).is_relative_to(PACKAGE)] or frames
+        at = f"{Path(ours[-1].filename).name}:{ours[-1].lineno}"
+        err.print(f"[bold red]internal error:[/] {type(exc).__name__} at {escape(at)}; no file "
+                  f"was left half-written. Please report it; {TRACEBACK_ENV}=1 shows the "
+                  "traceback.")  # fmt: skip
+        raise SystemExit(Exit.INTERNAL) from None

@@ -25,6 +25,8 @@ class Exit(IntEnum):
     FINDINGS = 1  # --strict and an error-severity finding exists
     USAGE = 2
     INPUT = 3  # input, mapping or rules that cannot be read at all
+    OUTPUT = 4  # an output file that cannot be written
+    INTERNAL = 5  # a fault in the tool itself
 
 
 class Format(StrEnum):
@@ -82,13 +84,18 @@ T = TypeVar("T")
 
 
 def run(body: Callable[[], T]) -> T:
-    """Run a command body, turning unreadable input into a one-line message and exit 3."""
+    """Run a step that reads input, turning unreadable input into one line and exit 3."""
     try:
         return body()
     except typer.Exit:
         raise
     except InputError as exc:
         err.print(f"[bold red]error:[/] {escape(str(exc))}")
+        raise typer.Exit(Exit.INPUT) from None
+    except OSError as exc:  # the file system refused: no permission, a device, a lost mount
+        where = f" {exc.filename}" if exc.filename else ""
+        err.print(f"[bold red]error:[/] cannot read{escape(where)}: "
+                  f"{escape(exc.strerror or type(exc).__name__)}")  # fmt: skip
         raise typer.Exit(Exit.INPUT) from None
     except KeyboardInterrupt:
         err.print("interrupted; no output was written")
