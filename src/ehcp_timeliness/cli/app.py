@@ -12,7 +12,7 @@ from rich.markup import escape
 
 from ehcp_timeliness import __version__
 from ehcp_timeliness.cli import report, rules, sample, validate
-from ehcp_timeliness.cli.common import Exit, err
+from ehcp_timeliness.cli.common import Exit, err, system_refused
 
 app = typer.Typer(
     name="ehcp",
@@ -63,10 +63,7 @@ def main() -> None:
     try:
         app()
     except OSError as exc:  # an output folder or file that cannot be written
-        where = f" {exc.filename}" if exc.filename else ""
-        why = exc.strerror or type(exc).__name__
-        err.print(f"[bold red]error:[/] cannot write{escape(where)}: {escape(why)}; "
-                  "no file was left half-written")  # fmt: skip
+        err.print(system_refused("write", exc) + "; no file was left half-written")
         raise SystemExit(Exit.OUTPUT) from None
     except KeyboardInterrupt:
         err.print("interrupted; no file was left half-written")

@@ -93,17 +93,18 @@ def run(body: Callable[[], T]) -> T:
         err.print(f"[bold red]error:[/] {escape(str(exc))}")
         raise typer.Exit(Exit.INPUT) from None
     except OSError as exc:  # the file system refused: no permission, a device, a lost mount
-        where = f" {exc.filename}" if exc.filename else ""
-        err.print(f"[bold red]error:[/] cannot read{escape(where)}: "
-                  f"{escape(exc.strerror or type(exc).__name__)}")  # fmt: skip
+        err.print(system_refused("read", exc))
         raise typer.Exit(Exit.INPUT) from None
     except KeyboardInterrupt:
         err.print("interrupted; no output was written")
         raise typer.Exit(130) from None
 
 
-def stderr_is_terminal() -> bool:
-    return sys.stderr.isatty()
+def system_refused(verb: str, exc: OSError) -> str:
+    """One line for a file the system would not let us read or write."""
+    where = f" {exc.filename}" if exc.filename else ""
+    why = exc.strerror or type(exc).__name__
+    return f"[bold red]error:[/] cannot {verb}{escape(where)}: {escape(why)}"
 
 
 def say(message: str) -> None:
