@@ -22,13 +22,13 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-from ehcp_timeliness.engine import evaluate
+from ehcp_timeliness.clocks.engine import evaluate
+from ehcp_timeliness.clocks.rules import load_rules
 from ehcp_timeliness.load import load
-from ehcp_timeliness.pack import Pack, assemble
 from ehcp_timeliness.report import build_report, parse_period
-from ehcp_timeliness.rules import load_rules
 from ehcp_timeliness.targets import Targets
-from ehcp_timeliness.xlsx import write_pack
+from ehcp_timeliness.write.pack import Pack, assemble
+from ehcp_timeliness.write.xlsx import write_pack
 
 HERE = Path(__file__).resolve().parent
 AS_AT = date(2025, 3, 31)

@@ -181,7 +181,7 @@ def test_a_failed_run_leaves_last_months_pack_alone(tmp_path, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("ehcp_timeliness.xlsx._sheet", broken)
+    monkeypatch.setattr("ehcp_timeliness.write.xlsx._sheet", broken)
     args = ["report", str(tmp_path / "requests.csv"), "--as-at", "2025-03-31",
             "--xlsx", str(target)]  # fmt: skip
     result = runner.invoke(app, args)

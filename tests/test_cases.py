@@ -10,11 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ehcp_timeliness import cases as cases_module
-from ehcp_timeliness.cases import case_writer, write_cases
-from ehcp_timeliness.engine import CASE_COLUMNS, all_dimensions, case_details, evaluate_rules
+from ehcp_timeliness.clocks.engine import CASE_COLUMNS, all_dimensions, case_details, evaluate_rules
+from ehcp_timeliness.clocks.rules import load_rules
 from ehcp_timeliness.load import load
-from ehcp_timeliness.rules import load_rules
+from ehcp_timeliness.write import cases as cases_module
+from ehcp_timeliness.write.cases import case_writer, write_cases
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
 AS_AT = date(2025, 3, 31)

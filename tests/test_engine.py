@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ehcp_timeliness.engine import STATUSES, case_details, evaluate, judge
-from ehcp_timeliness.readers import RawTable
-from ehcp_timeliness.rules import load_rules
-from ehcp_timeliness.validate import validate
+from ehcp_timeliness.clocks.engine import STATUSES, case_details, evaluate, judge
+from ehcp_timeliness.clocks.rules import load_rules
+from ehcp_timeliness.read.tables import RawTable
+from ehcp_timeliness.validate.checks import validate
 
 RULES = load_rules()
 FAR = date(2030, 1, 1)

@@ -9,10 +9,10 @@ import pytest
 from typer.testing import CliRunner
 
 from ehcp_timeliness.cli.app import app
-from ehcp_timeliness.engine import evaluate
+from ehcp_timeliness.clocks.engine import evaluate
+from ehcp_timeliness.clocks.rules import load_rules
 from ehcp_timeliness.load import load
 from ehcp_timeliness.report import Period, build_report, parse_period
-from ehcp_timeliness.rules import load_rules
 
 runner = CliRunner()
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
@@ -187,7 +187,7 @@ def test_a_failure_while_streaming_the_case_list_leaves_no_file(tmp_path, monkey
     def broken(table, quoting):
         raise OSError("disk full")
 
-    monkeypatch.setattr("ehcp_timeliness.cases._csv", broken)
+    monkeypatch.setattr("ehcp_timeliness.write.cases._csv", broken)
     out = tmp_path / "cases.csv"
     args = ["report", str(SAMPLE), "--as-at", "2025-03-31", "--cases-out", str(out)]
     result = runner.invoke(app, args)

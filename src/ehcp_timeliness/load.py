@@ -6,9 +6,11 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from ehcp_timeliness.mapping import load_mapping
-from ehcp_timeliness.readers import expand, read_csv, read_xlsx
-from ehcp_timeliness.validate import Validated, validate
+from ehcp_timeliness.read.csv import read_csv
+from ehcp_timeliness.read.mapping import load_mapping
+from ehcp_timeliness.read.paths import expand
+from ehcp_timeliness.read.xlsx import read_xlsx
+from ehcp_timeliness.validate.checks import Validated, validate
 
 
 def load(

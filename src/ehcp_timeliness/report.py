@@ -15,10 +15,10 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from ehcp_timeliness import __version__
+from ehcp_timeliness.clocks.engine import LATE, MET, OPEN, OVERDUE, dimension_of
+from ehcp_timeliness.clocks.rules import RuleSet
 from ehcp_timeliness.dates import add_months
-from ehcp_timeliness.engine import LATE, MET, OPEN, OVERDUE, dimension_of
-from ehcp_timeliness.rules import RuleSet
-from ehcp_timeliness.validate import TableSummary, Validated
+from ehcp_timeliness.validate.checks import TableSummary, Validated
 
 SCHEMA_VERSION = 1
 PLAN_20W = "plan-20w"

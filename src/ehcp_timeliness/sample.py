@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ehcp_timeliness.output import write_atomic
+from ehcp_timeliness.write.atomic import write_atomic
 
 REQUEST_COLUMNS = [
     "person_id",

@@ -3,7 +3,7 @@
 Two tables, named after SEN2 concepts: ``requests`` (one row per request for an EHC needs
 assessment) and ``plans`` (one row per annual review of a plan, or one row per plan that has
 had no review). Each is a pydantic model whose fields carry a :class:`Column` marker saying
-how the column is read. The vectorised validator in :mod:`ehcp_timeliness.validate` is
+how the column is read. The vectorised validator in :mod:`ehcp_timeliness.validate.checks` is
 derived from these declarations; per-row ``model_validate`` is the slow reference it must
 agree with.
 

@@ -10,7 +10,6 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ehcp_timeliness.cases import case_writer, write_cases
 from ehcp_timeliness.cli.common import (
     Exit,
     MappingOpt,
@@ -22,14 +21,15 @@ from ehcp_timeliness.cli.common import (
     run,
     say,
 )
-from ehcp_timeliness.engine import all_dimensions, combine, evaluate_rules
+from ehcp_timeliness.clocks.engine import all_dimensions, combine, evaluate_rules
+from ehcp_timeliness.clocks.rules import load_rules
 from ehcp_timeliness.load import load
-from ehcp_timeliness.output import write_atomic, write_csv
-from ehcp_timeliness.pack import EXCEL_MAX_ROWS, assemble, pack_dimension, write_csv_dir
 from ehcp_timeliness.report import Period, Report, build_report, parse_period
-from ehcp_timeliness.rules import load_rules
 from ehcp_timeliness.targets import load_targets
-from ehcp_timeliness.validate import Validated
+from ehcp_timeliness.validate.checks import Validated
+from ehcp_timeliness.write.atomic import write_atomic, write_csv
+from ehcp_timeliness.write.cases import case_writer, write_cases
+from ehcp_timeliness.write.pack import EXCEL_MAX_ROWS, assemble, pack_dimension, write_csv_dir
 
 
 def command(
@@ -190,7 +190,9 @@ def _board_pack(report: Report, cases, validated: Validated, rules, targets, *, 
         write_csv(validated.findings, folder / pack.findings_csv)
         say(f"wrote {len(validated.findings):,} findings to {folder / pack.findings_csv}")
     if xlsx is not None:
-        from ehcp_timeliness.xlsx import write_pack  # openpyxl costs 0.1 s at start: load late
+        from ehcp_timeliness.write.xlsx import (
+            write_pack,  # openpyxl costs 0.1 s at start: load late
+        )
 
         write_pack(pack, xlsx)
         say(f"wrote {xlsx}")

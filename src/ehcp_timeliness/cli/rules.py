@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.table import Table
 
 from ehcp_timeliness.cli.common import RulesOpt, out, run
-from ehcp_timeliness.rules import load_rules
+from ehcp_timeliness.clocks.rules import load_rules
 
 
 def command(rules_dir: RulesOpt = None) -> None:

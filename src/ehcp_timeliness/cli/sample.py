@@ -8,8 +8,8 @@ from typing import Annotated, Any
 import typer
 
 from ehcp_timeliness.cli.common import AsAtOpt, parse_date_option, say
-from ehcp_timeliness.output import write_atomic
 from ehcp_timeliness.sample import generate, local_mapping_toml, write_local_xlsx, write_sample
+from ehcp_timeliness.write.atomic import write_atomic
 
 
 def command(

@@ -24,8 +24,8 @@ from ehcp_timeliness.cli.common import (
     say,
 )
 from ehcp_timeliness.load import load
-from ehcp_timeliness.output import write_csv
-from ehcp_timeliness.validate import Validated
+from ehcp_timeliness.validate.checks import Validated
+from ehcp_timeliness.write.atomic import write_csv
 
 SHOWN = 20
 

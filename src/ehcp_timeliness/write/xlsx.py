@@ -26,8 +26,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 
-from ehcp_timeliness.output import FORMULA_START, write_atomic
-from ehcp_timeliness.pack import Block, Pack, Sheet
+from ehcp_timeliness.write.atomic import FORMULA_START, write_atomic
+from ehcp_timeliness.write.pack import Block, Pack, Sheet
 
 NUMBER_FORMATS = {
     "date": "dd/mm/yyyy",

@@ -21,14 +21,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ehcp_timeliness.dates import period_end
-from ehcp_timeliness.rules import (
+from ehcp_timeliness.clocks.rules import (
     Condition,
     DeadlineRule,
     IntervalRule,
     ReviewChainRule,
     RuleSet,
 )
+from ehcp_timeliness.dates import period_end
 from ehcp_timeliness.schema import columns
 
 STATUSES = ["met", "late", "open", "overdue"]

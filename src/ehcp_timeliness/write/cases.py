@@ -1,6 +1,6 @@
 """Writing the case list (one row per evaluated record and rule) as CSV, fast.
 
-The columns are :data:`~ehcp_timeliness.engine.CASE_COLUMNS` then every dimension column of
+The columns are :data:`~ehcp_timeliness.clocks.engine.CASE_COLUMNS` then every dimension column of
 either table (blank where a case's table lacks it). Cases are gathered straight from the
 validated tables as Arrow columns and formatted on worker threads; the file keeps the order
 the cases are given in and is written atomically.
@@ -22,16 +22,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from ehcp_timeliness.dates import as_arrow_text
-from ehcp_timeliness.engine import (
+from ehcp_timeliness.clocks.engine import (
     CASE_COLUMNS,
     all_dimensions,
     case_tables,
     dimensions,
     record_ids,
 )
-from ehcp_timeliness.output import atomic_path
-from ehcp_timeliness.rules import RuleSet
+from ehcp_timeliness.clocks.rules import RuleSet
+from ehcp_timeliness.dates import as_arrow_text
+from ehcp_timeliness.write.atomic import atomic_path
 
 #: Most cases formatted as one piece: small enough that both worker threads share the last
 #: rule's cases and the disk writes follow closely, large enough to keep per-piece costs low.

@@ -22,10 +22,10 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from ehcp_timeliness import __version__
 from ehcp_timeliness.dates import as_arrow_text, parse_dates
-from ehcp_timeliness.findings import CODES, FINDING_COLUMNS, Finding
-from ehcp_timeliness.mapping import Mapping
-from ehcp_timeliness.readers import RawTable
+from ehcp_timeliness.read.mapping import Mapping
+from ehcp_timeliness.read.tables import RawTable
 from ehcp_timeliness.schema import TABLES, Kind, columns, normalise_word
+from ehcp_timeliness.validate.findings import CODES, FINDING_COLUMNS, Finding
 
 EARLIEST = np.datetime64("1990-01-01")
 #: Dates that are deadlines, not events, so may lie after the as-at date.

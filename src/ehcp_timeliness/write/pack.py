@@ -2,7 +2,7 @@
 
 :func:`assemble` turns a report, its evaluated cases and the validated extract into
 :class:`Sheet` objects, each holding one or more :class:`Block` (a pandas table with one
-header row and a format per column). :mod:`ehcp_timeliness.xlsx` writes them as a workbook
+header row and a format per column). :mod:`ehcp_timeliness.write.xlsx` writes them as a workbook
 and ``--csv-dir`` as CSV files; neither decides what the figures are.
 
 Sheet and column names are fixed, so the pack looks the same month after month.
@@ -20,13 +20,13 @@ import numpy as np
 import pandas as pd
 
 from ehcp_timeliness import __version__
-from ehcp_timeliness.engine import LATE, MET, OPEN, OVERDUE, case_details, dimension_of
-from ehcp_timeliness.findings import CODES
-from ehcp_timeliness.output import FORMULA_START, write_csv
+from ehcp_timeliness.clocks.engine import LATE, MET, OPEN, OVERDUE, case_details, dimension_of
+from ehcp_timeliness.clocks.rules import RuleSet
 from ehcp_timeliness.report import BACKLOG_BANDS, PLAN_20W, Report, _band
-from ehcp_timeliness.rules import RuleSet
 from ehcp_timeliness.targets import Targets
-from ehcp_timeliness.validate import Validated
+from ehcp_timeliness.validate.checks import Validated
+from ehcp_timeliness.validate.findings import CODES
+from ehcp_timeliness.write.atomic import FORMULA_START, write_csv
 
 Format = Literal["text", "date", "month", "percent", "change", "int", "number"]
 #: The most rows Excel holds in a sheet, less the header.

@@ -1,0 +1,1 @@
+"""The statutory clocks: rules kept as data, and the engine that evaluates them."""

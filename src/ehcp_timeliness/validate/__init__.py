@@ -1,0 +1,1 @@
+"""Validating raw tables against the schema: typed, usable rows and findings."""

@@ -1,0 +1,1 @@
+"""Writing results: the case list, the board pack, CSV files, all atomically."""
