@@ -16,3 +16,15 @@ def write(tmp_path: Path):
         return path
 
     return _write
+
+
+#: Reference material beside the repository (../shared): DfE's published statistics and the
+#: public SEN2 samples. It is read in place, never copied into the project.
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    """The ../shared folder; a test that needs it fails, not skips, when it is missing."""
+    assert SHARED.is_dir(), f"{SHARED} is missing: tests read DfE's files and SEN2 samples there"
+    return SHARED
