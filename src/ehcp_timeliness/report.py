@@ -262,7 +262,7 @@ def trend(cases: pd.DataFrame, period: Period) -> list[TrendPoint]:
     done = ((status == MET) | (status == LATE)) & (end >= np.datetime64(first))
     done &= end <= np.datetime64(period.end)  # NaT compares False: open cases drop out here
     month = (end[done].astype("datetime64[M]") - months[0]).astype(np.int64)
-    key = cases["rule"].cat.codes.to_numpy()[done] * len(months) + month
+    key = cases["rule"].cat.codes.to_numpy().astype(np.int64)[done] * len(months) + month
     size = np.bincount(key, minlength=len(rules) * len(months))
     met = np.bincount(key[status[done] == MET], minlength=len(rules) * len(months))
     points = []

@@ -21,6 +21,22 @@ CODES: dict[str, tuple[Severity, str]] = {
     "duplicate-record": ("error", "the same record as an earlier row; the first one is used"),
     "malformed-row": ("error", "a CSV row with more cells than the header"),
     "outcome-date-pending": ("warning", "an outcome date on an outcome still pending"),
+    "premature-final-plan": (
+        "warning",
+        "a final plan issued within the parent's 15 days to comment on the draft",
+    ),
+    "phase-transfer-due-date": (
+        "warning",
+        "a phase-transfer deadline that is not 15 February or 31 March, as reg 18(1) sets",
+    ),
+    "phase-transfer-date-disagrees": (
+        "warning",
+        "a phase-transfer deadline that disagrees with the transfer date given beside it",
+    ),
+    "review-history-gap": (
+        "warning",
+        "a review history with a gap: the review is reported as unknown, not late",
+    ),
     "identifying-column-dropped": ("warning", "a column identifying a child was dropped"),
     "duplicate-column": ("warning", "two columns in one file hold the same field"),
     "sheet-ignored": ("warning", "a workbook sheet that is neither requests nor plans"),
