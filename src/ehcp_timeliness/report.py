@@ -1,8 +1,9 @@
 """Summaries of evaluated cases: what ``ehcp report`` prints and ``--json`` dumps.
 
 Completed cases (met or late) are counted in the period their clock stopped in, as DfE counts
-plans by the calendar year they were issued; open and overdue cases are counted as at the
-as-at date, whatever the period.
+plans by the calendar year they were issued; open, overdue, not-owed and unknown cases are
+counted as at the as-at date, whatever the period. Beside the tool's own rates the report
+carries DfE's published measures reproduced exactly (:mod:`ehcp_timeliness.measures`).
 """
 
 from __future__ import annotations
@@ -15,9 +16,18 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from ehcp_timeliness import __version__
-from ehcp_timeliness.clocks.engine import LATE, MET, OPEN, OVERDUE, dimension_of
+from ehcp_timeliness.clocks.engine import (
+    LATE,
+    MET,
+    NOT_OWED,
+    OPEN,
+    OVERDUE,
+    UNKNOWN,
+    dimension_of,
+)
 from ehcp_timeliness.clocks.rules import RuleSet
 from ehcp_timeliness.dates import add_months
+from ehcp_timeliness.measures import DfeMeasure, request_decisions, review_decisions
 from ehcp_timeliness.validate.checks import TableSummary, Validated
 
 SCHEMA_VERSION = 1
@@ -108,6 +118,10 @@ class RuleSummary(_Model):
     open: int
     overdue: int
     due_soon: int
+    #: Plan-level clocks that ended with the plan before falling due.
+    not_owed: int = 0
+    #: Annual reviews the extract's history cannot vouch for (review-history-gap findings).
+    unknown: int = 0
 
 
 class Rate(_Model):
@@ -138,6 +152,8 @@ class TrendPoint(_Model):
 class Group(_Model):
     value: str
     rules: list[RuleSummary]
+    #: The 20-week figures for this group, as DfE publishes them (excluding exceptions...).
+    plan_20w: Plan20Summary | None = None
 
 
 class Report(_Model):
@@ -153,6 +169,10 @@ class Report(_Model):
     findings_by_code: dict[str, int]
     rules: list[RuleSummary]
     plan_20w: Plan20Summary | None
+    #: DfE's review-decision measure (annual_reviews.csv) as at ``census``.
+    dfe_review_decisions: DfeMeasure | None = None
+    #: DfE's request-decision measure (requests.csv) for requests received in the period.
+    dfe_request_decisions: DfeMeasure | None = None
     open_assessments: dict[str, int]
     trend: list[TrendPoint]
     by: str | None = None
@@ -178,6 +198,8 @@ def summarise_rules(
         "open": status == OPEN,
         "overdue": status == OVERDUE,
         "due_soon": soon,
+        "not_owed": status == NOT_OWED,
+        "unknown": status == UNKNOWN,
     }
     codes = cases["rule"].cat.codes.to_numpy()
     n = len(cases["rule"].cat.categories)
@@ -201,6 +223,8 @@ def summarise_rules(
                 open=int(c["open"]),
                 overdue=int(c["overdue"]),
                 due_soon=int(c["due_soon"]),
+                not_owed=int(c["not_owed"]),
+                unknown=int(c["unknown"]),
             )  # fmt: skip
         )
     return out
@@ -274,6 +298,16 @@ def trend(cases: pd.DataFrame, period: Period) -> list[TrendPoint]:
     return points
 
 
+def previous_census(as_at: date, period: Period) -> date:
+    """The census date for :meth:`Period.previous`'s report: the as-at date moved back by as
+    long as the previous period is before this one, so a year-on-year comparison of an as-at
+    measure (DfE's review decisions) compares like with like."""
+    months = _whole_months(period.start, period.end)
+    if months:
+        return _shift(as_at, -months)
+    return as_at - (period.end - period.start) - timedelta(days=1)
+
+
 def build_report(
     validated: Validated,
     cases: pd.DataFrame,
@@ -283,8 +317,14 @@ def build_report(
     period: Period,
     due_within: int = 4,
     by: str | None = None,
+    census: date | None = None,
 ) -> Report:
-    """The whole report model for a validated extract and its evaluated cases."""
+    """The whole report model for a validated extract and its evaluated cases.
+
+    ``census`` is the date DfE's review-decision measure is taken at: the as-at date unless
+    given (:func:`previous_census` gives the one for the previous period).
+    """
+    census = census or as_at
     breakdown = []
     if by is not None:
         values = dimension_of(cases, validated.tables, rules, by)
@@ -292,9 +332,12 @@ def build_report(
             group = cases[(values == value).to_numpy()]
             breakdown.append(
                 Group(
-                    value=value, rules=summarise_rules(group, rules, period, as_at, due_within)
+                    value=value,
+                    rules=summarise_rules(group, rules, period, as_at, due_within),
+                    plan_20w=plan_20w_summary(group, period),
                 )  # fmt: skip
             )
+    plans = validated.tables.get("plans")
     counts = validated.findings["code"].value_counts().sort_index()
     return Report(
         rules_sha256=rules.sha256,
@@ -305,6 +348,8 @@ def build_report(
         findings_by_code={str(k): int(v) for k, v in counts.items()},
         rules=summarise_rules(cases, rules, period, as_at, due_within),
         plan_20w=plan_20w_summary(cases, period),
+        dfe_review_decisions=None if plans is None else review_decisions(plans, census),
+        dfe_request_decisions=request_decisions(cases, period.start, period.end, as_at),
         open_assessments=open_assessments(cases, as_at),
         trend=trend(cases, period),
         by=by,

@@ -24,7 +24,7 @@ from ehcp_timeliness.cli.common import (
 from ehcp_timeliness.clocks.engine import all_dimensions, combine, evaluate_rules
 from ehcp_timeliness.clocks.rules import load_rules
 from ehcp_timeliness.load import load
-from ehcp_timeliness.report import Period, Report, build_report, parse_period
+from ehcp_timeliness.report import Period, Report, build_report, parse_period, previous_census
 from ehcp_timeliness.targets import load_targets
 from ehcp_timeliness.validate.checks import Validated
 from ehcp_timeliness.write.atomic import write_atomic, write_csv
@@ -178,7 +178,8 @@ def _board_pack(report: Report, cases, validated: Validated, rules, targets, *, 
         report = build_report(validated, cases, rules, as_at=as_at, period=period,
                               due_within=due_within, by=by)  # fmt: skip
     previous = build_report(validated, cases, rules, as_at=as_at, period=period.previous(),
-                            due_within=due_within)  # fmt: skip
+                            due_within=due_within,
+                            census=previous_census(as_at, period))  # fmt: skip
     pack = assemble(report, previous, cases, validated, rules, targets, council=council,
                     max_detail_rows=max_detail_rows,
                     workbook_name=(xlsx or Path("board.xlsx")).name)  # fmt: skip
@@ -241,13 +242,26 @@ def render(report: Report, validated: Validated) -> None:
 
     table = Table(title="Statutory clocks", title_justify="left")
     for name in ("Rule", "Limit", "Completed", "Met", "Late", "On time", "Open", "Overdue",
-                 f"Due in {report.due_within_weeks} wk"):  # fmt: skip
+                 f"Due in {report.due_within_weeks} wk", "Not owed", "Unknown"):  # fmt: skip
         table.add_column(name, justify="left" if name in ("Rule", "Limit") else "right")
     for r in report.rules:
         table.add_row(r.rule, r.limit, f"{r.completed:,}", f"{r.met:,}", f"{r.late:,}",
                       _pct(r.on_time_rate), f"{r.open:,}", f"{r.overdue:,}",
-                      f"{r.due_soon:,}")  # fmt: skip
+                      f"{r.due_soon:,}", f"{r.not_owed:,}", f"{r.unknown:,}")  # fmt: skip
     out.print(table)
+
+    measures = [m for m in (report.dfe_request_decisions, report.dfe_review_decisions) if m]
+    if measures:
+        dfe = Table(title="DfE's published measures, reproduced (compare with DfE's tables)",
+                    title_justify="left")  # fmt: skip
+        for name in ("Measure", "Rate", "Numerator", "Denominator", "As at", "Also"):
+            dfe.add_column(name, justify="left" if name in ("Measure", "Also") else "right")
+        for measure in measures:
+            also = ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in measure.counts.items())
+            dfe.add_row(measure.label, _pct(measure.rate), f"{measure.numerator:,}",
+                        f"{measure.denominator:,}", f"{measure.census:%d/%m/%Y}",
+                        also)  # fmt: skip
+        out.print(dfe)
 
     p = report.plan_20w
     if p is not None:

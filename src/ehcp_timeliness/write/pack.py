@@ -22,8 +22,9 @@ import pandas as pd
 from ehcp_timeliness import __version__
 from ehcp_timeliness.clocks.engine import LATE, MET, OPEN, OVERDUE, case_details, dimension_of
 from ehcp_timeliness.clocks.rules import RuleSet
+from ehcp_timeliness.measures import DfeMeasure
 from ehcp_timeliness.report import BACKLOG_BANDS, PLAN_20W, Report, _band
-from ehcp_timeliness.targets import Targets
+from ehcp_timeliness.targets import DFE_REQUEST_DECISIONS, DFE_REVIEW_DECISIONS, Targets
 from ehcp_timeliness.validate.checks import Validated
 from ehcp_timeliness.validate.findings import CODES
 from ehcp_timeliness.write.atomic import FORMULA_START, write_csv
@@ -258,6 +259,30 @@ def _cover(report: Report, previous: Report, validated: Validated, rules: RuleSe
     )  # fmt: skip
 
 
+#: DfE's reproduced measures, each shown on the scorecard after the rule it measures:
+#: (rule id, target key, the report's field).
+DFE_ROWS = [
+    ("decision-6w", DFE_REQUEST_DECISIONS, "dfe_request_decisions"),
+    ("review-decision-4w", DFE_REVIEW_DECISIONS, "dfe_review_decisions"),
+]
+
+
+def _dfe_row(key: str, now: DfeMeasure, before: DfeMeasure | None, citation: str,
+             targets: Targets) -> dict:  # fmt: skip
+    rate, was = now.rate, None if before is None else before.rate
+    review = key == DFE_REVIEW_DECISIONS
+    return {
+        "Measure": now.label, "Rule": key,
+        "This period": rate, "Previous period": was,
+        "Change": None if rate is None or was is None else round(rate - was, 4),
+        "Target": targets.target(key), "Status": targets.status(key, rate),
+        "Completed": now.denominator,
+        "Open": now.counts.get("decision_not_due") if review else None,
+        "Overdue": now.counts.get("decision_outstanding") if review else None,
+        "Legal source": f"{citation}; DfE {now.source.split(':')[0]}",
+    }  # fmt: skip
+
+
 def _summary(report: Report, previous: Report, targets: Targets) -> Sheet:
     rows = []
     for r in report.rules:
@@ -270,7 +295,14 @@ def _summary(report: Report, previous: Report, targets: Targets) -> Sheet:
             "Completed": r.completed, "Open": r.open, "Overdue": r.overdue,
             "Legal source": r.citation,
         })  # fmt: skip
+        for rule, key, field_name in DFE_ROWS:
+            measure = getattr(report, field_name)
+            if rule == r.rule and measure is not None:
+                rows.append(_dfe_row(key, measure, getattr(previous, field_name), r.citation,
+                                     targets))  # fmt: skip
     frame = pd.DataFrame(rows)
+    for column in ("Open", "Overdue"):
+        frame[column] = frame[column].astype("Int64")
     formats: dict[str, Format] = {
         "This period": "percent", "Previous period": "percent", "Change": "change",
         "Target": "percent", "Completed": "int", "Open": "int", "Overdue": "int",
@@ -282,7 +314,13 @@ def _summary(report: Report, previous: Report, targets: Targets) -> Sheet:
          f"previous period ({previous.period.start:%d/%m/%Y} to "
          f"{previous.period.end:%d/%m/%Y}). Open and overdue are as at "
          f"{report.as_at:%d/%m/%Y}. Status: On target (at or above target), Below target "
-         f"(within {targets.amber_within * 100:.0f} percentage points), Well below."],
+         f"(within {targets.amber_within * 100:.0f} percentage points), Well below. "
+         "Each target is compared with the measure it was set on. The 20-week rate excludes "
+         "exceptions, as DfE's headline does. Rows marked 'DfE measure' reproduce DfE's "
+         "published measures: requests received in the period and decided, and each plan's "
+         "latest review meeting with a decision, as at the as-at date (the previous period's "
+         "as at the same date a period earlier); their default targets are England's 2024 "
+         "rates. The other rows are the tool's own counts of cases completed in the period."],
         [Block("Scorecard", frame, formats)],
         status_column="Status",
     )  # fmt: skip
@@ -457,10 +495,14 @@ def _breakdown(report: Report, targets: Targets, by: str | None) -> Sheet:
     rows = []
     for g in report.breakdown:
         for r in g.rules:
+            completed, met, rate = r.completed, r.met, r.on_time_rate
+            if r.rule == PLAN_20W and g.plan_20w is not None:  # as the target: DfE's headline
+                ex = g.plan_20w.excluding_exceptions
+                completed, met, rate = ex.completed, ex.met, ex.rate
             rows.append({
-                by or "Group": g.value, "Rule": r.rule, "Completed": r.completed,
-                "Met": r.met, "On time": r.on_time_rate, "Target": targets.target(r.rule),
-                "Status": targets.status(r.rule, r.on_time_rate), "Open": r.open,
+                by or "Group": g.value, "Rule": r.rule, "Completed": completed,
+                "Met": met, "On time": rate, "Target": targets.target(r.rule),
+                "Status": targets.status(r.rule, rate), "Open": r.open,
                 "Overdue": r.overdue,
             })  # fmt: skip
     frame = pd.DataFrame(rows, columns=[by or "Group", "Rule", "Completed", "Met", "On time",
@@ -468,8 +510,9 @@ def _breakdown(report: Report, targets: Targets, by: str | None) -> Sheet:
     formats: dict[str, Format] = {"Completed": "int", "Met": "int", "On time": "percent",
                                   "Target": "percent", "Open": "int", "Overdue": "int"}  # fmt: skip
     note = (
-        f"The scorecard by {by}, for cases completed in {report.period.label}. On-time "
-        "rates here include exceptions."
+        f"The scorecard by {by}, for cases completed in {report.period.label}. The 20-week "
+        "rate excludes exceptions, as DfE's headline and its target do; the other rates are "
+        "the tool's own."
         if by
         else "No breakdown: give --by COLUMN (for example team) to break the scorecard down."
     )
