@@ -23,8 +23,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+import pandas as pd
+import pyarrow.compute as pc
 
-from ehcp_timeliness.dates import period_end
+from ehcp_timeliness.dates import as_arrow_text, period_end
 
 D = "datetime64[D]"
 History = Literal["auto", "full", "latest-only"]
@@ -61,11 +63,34 @@ class Links:
         return reduce.reduceat(values.astype(np.int64), self.starts)
 
 
+def plan_codes(ids: pd.Series) -> np.ndarray:
+    """An integer per distinct plan id (blank ids are not expected: they are required).
+
+    Extracts usually come sorted by plan: then the codes are a running count of where the id
+    changes, one comparison of neighbours, rather than a hash of every id."""
+    if len(ids) > 1 and ids.notna().all():
+        text = as_arrow_text(ids)
+        before, after = text.slice(0, len(text) - 1), text.slice(1)
+        if pc.all(pc.greater_equal(after, before)).as_py():
+            changed = pc.not_equal(after, before).to_numpy(zero_copy_only=False)
+            return np.r_[0, np.cumsum(changed)]
+    return pd.factorize(ids)[0]
+
+
+def _sort_order(plan_code: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """Rows in (plan, key) order: the identity when they already are, else one lexsort."""
+    if len(key) > 1:
+        step, same = plan_code[1:] - plan_code[:-1], plan_code[1:] == plan_code[:-1]
+        if ((step > 0) | (same & (key[1:] >= key[:-1]))).all():
+            return np.arange(len(key))
+    return np.lexsort((key, plan_code))
+
+
 def links(plan_code: np.ndarray, issue: np.ndarray, meeting: np.ndarray) -> Links:
     """The chain links of rows given as plan codes (integers, one per plan), issue dates and
-    meeting dates (``datetime64[D]``, NaT where there is no meeting). One lexsort, then
-    reductions over each plan's run of rows."""
-    order = np.lexsort((np.where(np.isnat(meeting), NEVER, meeting.astype(np.int64)), plan_code))
+    meeting dates (``datetime64[D]``, NaT where there is no meeting). One sort (none when the
+    rows come in plan and meeting order), then reductions over each plan's run of rows."""
+    order = _sort_order(plan_code, np.where(np.isnat(meeting), NEVER, meeting.astype(np.int64)))
     code, meeting, issue = plan_code[order], meeting[order], issue[order]
     first = np.r_[True, code[1:] != code[:-1]] if len(code) else np.zeros(0, bool)
     starts = np.flatnonzero(first)

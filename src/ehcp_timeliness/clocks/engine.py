@@ -34,7 +34,7 @@ from ehcp_timeliness.clocks.rules import (
     RuleSet,
 )
 from ehcp_timeliness.dates import period_end, phase_transfer_deadline
-from ehcp_timeliness.history import links, unknown_links
+from ehcp_timeliness.history import links, plan_codes, unknown_links
 from ehcp_timeliness.schema import TABLES, columns
 
 STATUSES = ["met", "late", "open", "overdue", "not-owed", "unknown"]
@@ -214,7 +214,7 @@ class _Plans:
     @property
     def code(self) -> np.ndarray:
         if self._code is None:
-            self._code = pd.factorize(self.frame["plan_id"])[0]
+            self._code = plan_codes(self.frame["plan_id"])
         return self._code
 
     def latest(self, column: str) -> np.ndarray:
@@ -380,7 +380,7 @@ def _review_chain(rule: ReviewChainRule, frame: pd.DataFrame, as_at: date) -> pd
     One sort by (plan, meeting) and per-plan reductions over its runs, all in numpy.
     """
     scope = np.flatnonzero(_in_scope(rule, frame))
-    plan_code = pd.factorize(frame["plan_id"])[0][scope]
+    plan_code = plan_codes(frame["plan_id"])[scope]
     chain = links(
         plan_code, frame[rule.start].to_numpy(D)[scope], frame[rule.stop].to_numpy(D)[scope]
     )

@@ -28,7 +28,7 @@ from ehcp_timeliness.dates import (
     period_end,
     phase_transfer_deadline,
 )
-from ehcp_timeliness.history import REVIEW_MONTHS, is_latest_only, links
+from ehcp_timeliness.history import REVIEW_MONTHS, is_latest_only, links, plan_codes
 from ehcp_timeliness.read.mapping import Mapping
 from ehcp_timeliness.read.tables import RawTable
 from ehcp_timeliness.schema import TABLES, Kind, columns, normalise_word
@@ -362,8 +362,11 @@ def _comment_period(c: _Checker, p: pd.DataFrame, draft: str, final: str, source
 def _phase_transfer_checks(c: _Checker, p: pd.DataFrame) -> None:
     """A phase-transfer deadline that is not a date reg 18 sets, or that disagrees with the
     transfer date given beside it."""
-    due = p["phase_transfer_due_date"].to_numpy("datetime64[D]")
-    types = p["phase_transfer_type"]
+    given = np.flatnonzero(p["phase_transfer_due_date"].notna().to_numpy())
+    if not given.size:  # the few plans in a transfer year: check only those rows
+        return
+    due = p["phase_transfer_due_date"].to_numpy("datetime64[D]")[given]
+    types = p["phase_transfer_type"].take(given)
     kind = types.astype(object).where(types.notna(), None).to_numpy()
     month = due.astype("datetime64[M]").astype(np.int64) % 12 + 1
     day = (due - due.astype("datetime64[M]").astype("datetime64[D]")).astype(np.int64) + 1
@@ -371,12 +374,16 @@ def _phase_transfer_checks(c: _Checker, p: pd.DataFrame) -> None:
     expected = np.where(kind == "school", fixed["school"],
                         np.where(kind == "post16", fixed["post16"],
                                  fixed["school"] | fixed["post16"]))  # fmt: skip
-    odd = ~np.isnat(due) & (kind != "post16-post16") & ~expected
+    odd = np.zeros(len(p), dtype=bool)
+    odd[given] = (kind != "post16-post16") & ~expected
     c.add(odd, "phase_transfer_due_date", "phase-transfer-due-date",
           "not the date reg 18(1) sets for this transfer: 15 February of the transfer year, or "
           "31 March for secondary school to post-16")  # fmt: skip
-    from_law = phase_transfer_deadline(p["phase_transfer_date"].to_numpy("datetime64[D]"), kind)
-    differs = ~np.isnat(due) & ~np.isnat(from_law) & (due != from_law)
+    transfer = p["phase_transfer_date"].to_numpy("datetime64[D]")[given]
+    from_law = np.full(len(p), np.datetime64("NaT"), dtype="datetime64[D]")
+    from_law[given] = phase_transfer_deadline(transfer, kind)
+    differs = np.zeros(len(p), dtype=bool)
+    differs[given] = ~np.isnat(from_law[given]) & (due != from_law[given])
 
     def message(m: np.ndarray) -> pd.Series:
         law = pd.Series(from_law[m], index=p.index[m])
@@ -392,7 +399,7 @@ def _review_gaps(c: _Checker, p: pd.DataFrame) -> None:
     live = np.flatnonzero(~c.reject & p["review_meeting_date"].notna().to_numpy())
     if not live.size:
         return
-    code = pd.factorize(p["plan_id"].take(live))[0]
+    code = plan_codes(p["plan_id"].take(live))
     chain = links(code, p["plan_issue_date"].to_numpy("datetime64[D]")[live],
                   p["review_meeting_date"].to_numpy("datetime64[D]")[live])  # fmt: skip
     latest = is_latest_only(chain, REVIEW_MONTHS)
