@@ -446,3 +446,39 @@ def test_the_decision_is_the_review_when_the_rule_says_so(tmp_path):
     got = of(run("plans", rows, rules=rules), "review-12m")
     assert got[["due_date", "status"]].values.tolist()[0] == [d("2023-12-31"), "late"]
     assert got["start_date"].iloc[1] == d("2024-01-20")  # the next period runs from it
+
+
+# --- the new statuses reach every output ---------------------------------------------------------
+
+
+def test_case_list_and_console_show_the_new_statuses(tmp_path):
+    from typer.testing import CliRunner
+
+    from ehcp_timeliness.cli.app import app
+
+    (tmp_path / "plans.csv").write_text(
+        "person_id,plan_id,plan_issue_date,review_meeting_date,cease_date\n"
+        "P1,E1,2022-01-10,,2022-06-01\n"  # ceased before its first review fell due: not owed
+        "P2,E2,2018-01-10,2024-01-05,\n"  # a single review six years on, and...
+        "P3,E3,2023-01-10,2023-12-01,\n"  # ...no plan with two: the latest review only
+    )
+    out = tmp_path / "cases.csv"
+    result = CliRunner().invoke(app, ["report", str(tmp_path / "plans.csv"), "--as-at",
+                                      "2024-06-01", "--cases-out", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "Not owed" in result.stdout and "Unknown" in result.stdout
+    cases = pd.read_csv(out, dtype=str, encoding="utf-8-sig")
+    reviews = cases[cases["rule"] == "review-12m"]
+    assert sorted(reviews["status"]) == ["met", "not-owed", "open", "open", "unknown"]
+    assert "review-history-gap" in result.stdout
+
+
+@pytest.mark.parametrize("sort", [True, False])
+def test_plan_codes_group_like_factorize(sort):
+    from ehcp_timeliness.history import plan_codes
+
+    ids = ["E3", "E1", "E10", "E1", "E2", "E3", "E3"]
+    ids = sorted(ids) if sort else ids
+    codes = plan_codes(pd.Series(ids, dtype="string"))
+    expected = pd.factorize(pd.Series(ids))[0]
+    assert codes.tolist() == expected.tolist()

@@ -244,6 +244,13 @@ def _cover(report: Report, previous: Report, validated: Validated, rules: RuleSe
             "it was issued); open and overdue cases are counted as at the as-at date.",
             "The 12-month review period is read as 'the period of 12 months starting with' the "
             "previous review (CFA 2014 s.44), unless the rules above say otherwise.",
+            "A clock on a plan that ceased before it fell due is 'not owed' and counts neither "
+            "as met nor as a breach; an annual review the extract's history cannot vouch for "
+            "(a gap, or an extract with only each plan's latest review) is 'unknown', with a "
+            "finding on the Data quality sheet. Neither is in the open or overdue counts.",
+            "Rows marked 'DfE measure' reproduce DfE's published definitions from this extract; "
+            "England's published rates are the default targets only on those rows and on the "
+            "20-week rate excluding exceptions.",
             f"Rows that failed validation are left out: {rejected:,} of them; see the Data "
             "quality sheet.",
             "Person IDs are pseudonymous. No names, postcodes, UPN, ULN or birth dates are in "
@@ -369,6 +376,7 @@ def _trend(report: Report, cases: pd.DataFrame) -> Sheet:
             for label, n in counts.items():
                 frame.loc[i, f"Open {label}"] = n
     reviews = cases[cases["rule"] == REVIEW_12M]
+    reviews = reviews[reviews["status"] != "not-owed"]  # ended with the plan: never due
     if len(reviews) and first is not None:
         frame["Annual reviews due"] = _per_month(reviews["due_date"].to_numpy(), first, len(months))
         frame["Annual reviews held"] = _per_month(
