@@ -36,7 +36,7 @@ from ehcp_timeliness.validate.findings import CODES, FINDING_COLUMNS, Finding
 
 EARLIEST = np.datetime64("1990-01-01")
 #: Dates that are deadlines, not events, so may lie after the as-at date.
-FUTURE_ALLOWED = frozenset({"phase_transfer_due_date"})
+FUTURE_ALLOWED = frozenset({"phase_transfer_due_date", "phase_transfer_date"})
 META = ["_file", "_row"]
 _FINDINGS = TypeAdapter(list[Finding])
 
