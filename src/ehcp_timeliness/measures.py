@@ -85,7 +85,8 @@ def review_decisions(plans: pd.DataFrame, census: date) -> DfeMeasure | None:
     not_due = ~decided & (at <= m + np.timedelta64(REVIEW_DECISION_DAYS, "D"))
     numerator, denominator = int(within.sum()), int(decided.sum())
     return DfeMeasure(
-        label="Review decisions made within 4 weeks of the latest review meeting (DfE measure)",
+        label="Outcome of review communicated within 4 weeks (DfE measure: latest review of "
+        "each plan held)",
         source="annual_reviews.csv: pc_decsion_4weeks = number_decsion_4weeks / "
         "(number_decsion_4weeks + number_decision_gt_4weeks)",
         census=census,
@@ -119,7 +120,8 @@ def request_decisions(
     decided = cohort & ((status == MET) | (status == LATE))
     numerator, denominator = int((cohort & (status == MET)).sum()), int(decided.sum())
     return DfeMeasure(
-        label="Requests received in the period decided within 6 weeks (DfE measure)",
+        label="Requests where decision made within 6 weeks (DfE measure: requests received in "
+        "the period)",
         source="requests.csv: request_outcome_six_weeks_pc = request_outcome_six_weeks / "
         "(request_outcome_six_weeks + request_outcome_over_6_weeks)",
         census=census,

@@ -218,7 +218,7 @@ OrderCode = Literal[
 
 
 class Record(BaseModel):
-    """Common behaviour of the two tables."""
+    """Common behaviour of the tables."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 

@@ -164,7 +164,7 @@ def validate(raw: list[RawTable], *, as_at: date, mapping: Mapping | None = None
         for row, what in t.malformed:
             notes.append(_frame(t.file, t.table, row, None, None, "malformed-row", what))
     out, summaries, parts = {}, [], notes
-    # The two tables are independent, and most of the work is in Arrow and numpy kernels that
+    # The tables are independent, and most of the work is in Arrow and numpy kernels that
     # release the GIL, so two threads use both cores of a small machine.
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = pool.map(

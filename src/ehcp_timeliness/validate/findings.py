@@ -39,7 +39,10 @@ CODES: dict[str, tuple[Severity, str]] = {
     ),
     "identifying-column-dropped": ("warning", "a column identifying a child was dropped"),
     "duplicate-column": ("warning", "two columns in one file hold the same field"),
-    "sheet-ignored": ("warning", "a workbook sheet that is neither requests nor plans"),
+    "sheet-ignored": (
+        "warning",
+        "a workbook sheet that is none of requests, plans or tribunal orders",
+    ),
     "unnamed-column": ("warning", "a column with no header holds values; they are not read"),
 }
 
