@@ -482,3 +482,17 @@ def test_plan_codes_group_like_factorize(sort):
     codes = plan_codes(pd.Series(ids, dtype="string"))
     expected = pd.factorize(pd.Series(ids))[0]
     assert codes.tolist() == expected.tolist()
+
+
+def test_a_transferred_plans_first_review_within_3_months_is_met_not_a_gap():
+    # reg 15(5): the old council's reviews are not in the new council's extract, but a first
+    # review within 3 months of the transfer is on time whatever came before.
+    rows = [plan(plan_issue_date="2018-03-01", transfer_in_date="2024-01-10"),
+            plan(plan_issue_date="2018-03-01", review_meeting_date="2024-03-20")]  # fmt: skip
+    got = of(run("plans", rows, as_at=date(2024, 6, 1)), "review-12m")
+    assert got["status"].tolist() == ["met", "open"]
+    assert findings("plans", rows, "review-history-gap", as_at=date(2024, 6, 1)).empty
+    rows[1]["review_meeting_date"] = "2024-04-20"  # after the 3 months: a gap, unknown
+    got = of(run("plans", rows, as_at=date(2024, 6, 1)), "review-12m")
+    assert got["status"].tolist() == ["unknown", "open"]
+    assert len(findings("plans", rows, "review-history-gap", as_at=date(2024, 6, 1))) == 1

@@ -32,6 +32,8 @@ D = "datetime64[D]"
 History = Literal["auto", "full", "latest-only"]
 #: The review period, in months, that the validator's finding assumes (CFA 2014 s.44(1)).
 REVIEW_MONTHS = 12
+#: reg 15(5)(b): the first review after a transfer in may fall within 3 months of it.
+TRANSFER_MONTHS = 3
 NEVER = np.iinfo(np.int64).max  # sorts a missing meeting after every real one
 
 

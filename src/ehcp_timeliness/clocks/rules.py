@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from ehcp_timeliness.config import describe, parse_toml
 from ehcp_timeliness.errors import RulesError
-from ehcp_timeliness.history import History
+from ehcp_timeliness.history import TRANSFER_MONTHS, History
 from ehcp_timeliness.schema import Kind, columns
 
 SCHEMA_VERSION = 1
@@ -150,7 +150,7 @@ class ReviewChainRule(_TimedRule):
     history: History = "auto"
     #: Months from ``transfer_in_date`` within which the first review after a transfer from
     #: another council may fall, if later than the usual due date (reg 15(5)(b): 3); 0: none.
-    transfer_months: int = Field(3, ge=0)
+    transfer_months: int = Field(TRANSFER_MONTHS, ge=0)
 
     @property
     def limit_text(self) -> str:

@@ -28,7 +28,13 @@ from ehcp_timeliness.dates import (
     period_end,
     phase_transfer_deadline,
 )
-from ehcp_timeliness.history import REVIEW_MONTHS, is_latest_only, links, plan_codes
+from ehcp_timeliness.history import (
+    REVIEW_MONTHS,
+    TRANSFER_MONTHS,
+    is_latest_only,
+    links,
+    plan_codes,
+)
 from ehcp_timeliness.read.mapping import Mapping
 from ehcp_timeliness.read.tables import RawTable
 from ehcp_timeliness.schema import TABLES, Kind, columns, normalise_word
@@ -405,6 +411,12 @@ def _review_gaps(c: _Checker, p: pd.DataFrame) -> None:
     latest = is_latest_only(chain, REVIEW_MONTHS)
     periods = 1 if latest else 2
     gap = chain.m_date > period_end(chain.m_start, periods * REVIEW_MONTHS)
+    if gap.any() and p["transfer_in_date"].notna().any():
+        # The first review after a transfer in, held within the 3 months reg 15(5) allows, is on
+        # time whatever came before: the engine does not call it unknown, so neither do we.
+        transfer = p.groupby("plan_id", sort=False)["transfer_in_date"].transform("max")
+        t = transfer.to_numpy("datetime64[D]")[live][chain.src][chain.keep]
+        gap &= ~((chain.m_date >= t) & (chain.m_date <= period_end(t, TRANSFER_MONTHS)))
     if not gap.any():
         return
     rows = live[chain.src[chain.keep][gap]]
