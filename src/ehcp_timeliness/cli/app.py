@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 
 from ehcp_timeliness import __version__
-from ehcp_timeliness.cli import report, rules, sample, validate
+from ehcp_timeliness.cli import logs, report, rules, sample, validate
 from ehcp_timeliness.cli.common import Exit, err, system_refused
 
 app = typer.Typer(
@@ -60,6 +60,7 @@ def main() -> None:
     internal error names its type and the line of this package it came through, but not its
     message, which could quote a value from the extract.
     """
+    logs.configure()
     try:
         app()
     except OSError as exc:  # an output folder or file that cannot be written

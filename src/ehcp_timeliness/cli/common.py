@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Callable
 from datetime import date, datetime
@@ -14,6 +15,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from ehcp_timeliness.errors import InputError
+from ehcp_timeliness.read.paths import SUFFIXES
+from ehcp_timeliness.write.atomic import outputs_among_inputs
 
 # Wider than rich's 80-column fallback when stdout is a file or a pipe (scheduled runs).
 out = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
@@ -100,6 +103,26 @@ def run(body: Callable[[], T]) -> T:
         raise typer.Exit(130) from None
 
 
+def analysed(body: Callable[[], T]) -> T:
+    """Run the pipeline: unreadable input exits 3; a ``--by`` or period it cannot use, 2."""
+    from ehcp_timeliness.analysis import UnknownDimension
+
+    def guarded() -> T:
+        try:
+            return body()
+        except UnknownDimension as exc:
+            raise typer.BadParameter(str(exc), param_hint="--by") from None
+
+    return run(guarded)
+
+
+def refuse_outputs_among_inputs(inputs: list[Path], outputs: list[Path | None]) -> None:
+    """Usage error (exit 2), before anything is read, for an output that is an input."""
+    problems = outputs_among_inputs(inputs, outputs, SUFFIXES)
+    if problems:
+        raise typer.BadParameter("; ".join(problems) + ". Choose another output path.")
+
+
 def system_refused(verb: str, exc: OSError) -> str:
     """One line for a file the system would not let us read or write."""
     where = f" {exc.filename}" if exc.filename else ""
@@ -108,5 +131,5 @@ def system_refused(verb: str, exc: OSError) -> str:
 
 
 def say(message: str) -> None:
-    """A progress message: to stderr, never stdout (stdout carries data)."""
-    err.print(message, markup=False)
+    """A progress message: a log line on stderr, never stdout (stdout carries data)."""
+    logging.getLogger("ehcp_timeliness.cli").info(message)

@@ -21,7 +21,6 @@ from ehcp_timeliness.cli.common import (
     err,
     out,
     run,
-    say,
 )
 from ehcp_timeliness.load import load
 from ehcp_timeliness.validate.checks import Validated
@@ -42,7 +41,7 @@ def command(
 ) -> None:
     """Check extracts and list what is wrong, by file, row and column."""
     when = as_at_or_today(as_at)
-    result = run(lambda: load(paths, mapping_file=mapping, as_at=when, progress=say))
+    result = run(lambda: load(paths, mapping_file=mapping, as_at=when))
     if findings_out is not None:
         write_csv(result.findings, findings_out)
         err.print(f"wrote {len(result.findings):,} findings to {findings_out}")

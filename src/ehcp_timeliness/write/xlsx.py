@@ -47,10 +47,11 @@ MAX_WIDTH = 80
 
 def write_pack(pack: Pack, target: Path) -> None:
     """Write the workbook atomically."""
-    write_atomic(target, lambda tmp: _write(pack, tmp))
+    write_atomic(target, lambda tmp: write_workbook(pack, tmp))
 
 
-def _write(pack: Pack, path: Path) -> None:
+def write_workbook(pack: Pack, path: Path) -> None:
+    """Write the workbook straight to ``path``."""
     wb = Workbook(write_only=True)
     for index, sheet in enumerate(pack.sheets):
         _sheet(wb, sheet, index)
