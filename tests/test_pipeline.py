@@ -165,3 +165,22 @@ def test_dimension_codes_label_blanks_and_missing_columns(analysis):
     assert "(not recorded)" in labels  # plans have no request_source column
     assert codes.min() >= 0 and codes.max() == len(labels) - 1
     assert np.bincount(codes).min() > 0  # every label is some case's
+
+
+def test_a_case_list_that_fails_while_streaming_is_an_output_error(tmp_path):
+    from ehcp_timeliness.errors import OutputError
+
+    def full_disk(tables, rules):
+        from contextlib import contextmanager
+
+        @contextmanager
+        def sink():
+            def add(part):
+                raise OSError(28, "No space left on device", str(tmp_path / "cases.csv"))
+
+            yield add
+
+        return sink()
+
+    with pytest.raises(OutputError, match="cannot write .*cases.csv: No space left on device"):
+        analyse([SAMPLE], RULES, Options(as_at=AS_AT), case_sinks=[full_disk])

@@ -35,6 +35,7 @@ from ehcp_timeliness.clocks.engine import (
     evaluate_rules,
 )
 from ehcp_timeliness.clocks.rules import RuleSet
+from ehcp_timeliness.errors import OutputError, os_error_line
 from ehcp_timeliness.load import read_inputs
 from ehcp_timeliness.read.mapping import load_mapping
 from ehcp_timeliness.report import Period, Report, build_report, parse_period
@@ -169,15 +170,17 @@ def analyse(
         by = DEFAULT_DIMENSION
     elif by is not None and by not in known:
         raise UnknownDimension(by, known)
-    with stage("evaluate", stages) as s, ExitStack() as sinks:
-        adders = [
-            sinks.enter_context(open_sink(validated.tables, rules)) for open_sink in case_sinks
-        ]
+    with stage("evaluate", stages) as s:
         parts = []
-        for part in evaluate_rules(validated.tables, rules, as_at=options.as_at):
-            parts.append(part)
-            for add in adders:
-                add(part)
+        try:
+            with ExitStack() as sinks:
+                adders = [sinks.enter_context(sink(validated.tables, rules)) for sink in case_sinks]
+                for part in evaluate_rules(validated.tables, rules, as_at=options.as_at):
+                    parts.append(part)
+                    for add in adders:
+                        add(part)
+        except OSError as exc:  # only the sinks touch files here: a case list not written
+            raise OutputError(os_error_line("write", exc)) from exc
         cases = combine(parts, rules)
         s.counts = {"cases": len(cases)}
     with stage("summarise", stages) as s:

@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from ehcp_timeliness import __version__
 from ehcp_timeliness.cli import logs, report, rules, sample, validate
-from ehcp_timeliness.cli.common import Exit, err, system_refused
+from ehcp_timeliness.cli.common import Exit, system_refused
+from ehcp_timeliness.errors import OutputError
 
 app = typer.Typer(
     name="ehcp",
@@ -63,11 +63,14 @@ def main() -> None:
     logs.configure()
     try:
         app()
+    except OutputError as exc:  # an output that cannot be written
+        logs.error(f"{exc}; no file was left half-written")
+        raise SystemExit(Exit.OUTPUT) from None
     except OSError as exc:  # an output folder or file that cannot be written
-        err.print(system_refused("write", exc) + "; no file was left half-written")
+        logs.error(system_refused("write", exc) + "; no file was left half-written")
         raise SystemExit(Exit.OUTPUT) from None
     except KeyboardInterrupt:
-        err.print("interrupted; no file was left half-written")
+        logs.error("interrupted; no file was left half-written")
         raise SystemExit(130) from None
     except Exception as exc:
         if os.environ.get(TRACEBACK_ENV) == "1":
@@ -75,7 +78,8 @@ def main() -> None:
         frames = traceback.extract_tb(exc.__traceback__)
         ours = [f for f in frames if Path(f.filename).is_relative_to(PACKAGE)] or frames
         at = f"{Path(ours[-1].filename).name}:{ours[-1].lineno}"
-        err.print(f"[bold red]internal error:[/] {type(exc).__name__} at {escape(at)}; no file "
-                  f"was left half-written. Please report it; {TRACEBACK_ENV}=1 shows the "
-                  "traceback.")  # fmt: skip
+        logs.error(
+            f"internal error: {type(exc).__name__} at {at}; no file was left "
+            f"half-written. Please report it; {TRACEBACK_ENV}=1 shows the traceback."
+        )
         raise SystemExit(Exit.INTERNAL) from None

@@ -10,9 +10,12 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ehcp_timeliness.analysis import Options, analyse
+from ehcp_timeliness.analysis import Options, analyse, stage
+from ehcp_timeliness.cli import logs
 from ehcp_timeliness.cli.common import (
     Exit,
+    LogFormatOpt,
+    LogLevelOpt,
     MappingOpt,
     Paths,
     RulesOpt,
@@ -98,6 +101,8 @@ def command(
         ),
     ] = None,
     strict: StrictOpt = False,
+    log_format: LogFormatOpt = logs.LogFormat.text,
+    log_level: LogLevelOpt = logs.LogLevel.info,
     xlsx: Annotated[
         Path | None,
         typer.Option(
@@ -130,6 +135,7 @@ def command(
     ] = None,
 ) -> None:
     """Report statutory timeliness: met, late, open, overdue and due soon, per rule."""
+    logs.configure(log_format, log_level)
     when = parse_date_option(as_at, "--as-at")
     assert when is not None
     chosen = _period(period, from_, to, when)
@@ -141,11 +147,13 @@ def command(
     with OutputSet() as outputs:
         sinks = [partial(case_writer, outputs.path(cases_out))] if cases_out else []
         analysis = analysed(lambda: analyse(paths, rules, options, case_sinks=sinks))
-        if xlsx is not None or csv_dir is not None:
-            write_board_pack(analysis, targets, outputs, xlsx=xlsx, csv_dir=csv_dir,
-                             council=council, max_detail_rows=max_detail_rows)  # fmt: skip
-        if (target := json_file(json_out)) is not None:
-            write_json(analysis.report, outputs.path(target))
+        with stage("write", analysis.stages) as s:
+            if xlsx is not None or csv_dir is not None:
+                write_board_pack(analysis, targets, outputs, xlsx=xlsx, csv_dir=csv_dir,
+                                 council=council, max_detail_rows=max_detail_rows)  # fmt: skip
+            if (target := json_file(json_out)) is not None:
+                write_json(analysis.report, outputs.path(target))
+            s.counts = {"files": len(outputs.pending())}
     for written in outputs.written:
         say(f"wrote {written}")
     if json_out == "-":

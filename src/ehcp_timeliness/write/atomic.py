@@ -11,6 +11,7 @@ failed run leaves last month's files as they were and never a new file beside an
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 import time
@@ -20,6 +21,8 @@ from pathlib import Path
 from types import TracebackType
 
 import pandas as pd
+
+from ehcp_timeliness.errors import OutputError, os_error_line
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 TEMP_MARK = ".ehcp-"
@@ -90,13 +93,16 @@ class OutputSet:
         target = Path(target)
         if any(t == target for t, _ in self._pending):
             raise ValueError(f"{target} is named twice among the outputs")
-        tmp = temp_beside(target)
+        try:
+            tmp = temp_beside(target)
+        except OSError as exc:  # a folder that cannot be made, no permission, a full disk
+            raise OutputError(os_error_line("write", exc)) from exc
         self._pending.append((target, tmp))
         return tmp
 
-    @property
-    def targets(self) -> list[Path]:
-        return [t for t, _ in self._pending]
+    def pending(self) -> list[tuple[Path, Path]]:
+        """(target, temporary file) of every output not yet put in place, in order."""
+        return list(self._pending)
 
     def commit(self) -> None:
         for target, tmp in self._pending:
@@ -126,6 +132,15 @@ class OutputSet:
                 self.discard()  # a rename that failed part-way leaves no temporary files
         else:
             self.discard()
+
+
+def sha256_file(path: Path) -> str:
+    """The SHA-256 of a file's contents, read in 1 MB pieces."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def outputs_among_inputs(
