@@ -20,11 +20,12 @@ def write_board_pack(
     csv_dir: Path | None,
     council: str,
     max_detail_rows: int,
+    banner: str | None = None,
 ) -> list[Path]:
     """Write the pack as a workbook and/or a CSV folder, with every capped list in full beside
     it; return the files, all written through ``outputs`` (so they appear together)."""
     pack = assemble(analysis, targets, council=council, max_detail_rows=max_detail_rows,
-                    workbook_name=(xlsx or Path("board.xlsx")).name)  # fmt: skip
+                    workbook_name=(xlsx or Path("board.xlsx")).name, banner=banner)  # fmt: skip
     folder = (xlsx.parent if xlsx is not None else csv_dir) or Path(".")
     written = []
     for name, full in pack.full_lists.items():

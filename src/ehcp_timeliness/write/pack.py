@@ -10,7 +10,6 @@ Sheet and column names are fixed, so the pack looks the same month after month.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +26,7 @@ from ehcp_timeliness.report import BACKLOG_BANDS, PLAN_20W, Report, _band
 from ehcp_timeliness.targets import Targets
 from ehcp_timeliness.validate.checks import Validated
 from ehcp_timeliness.validate.findings import CODES
-from ehcp_timeliness.write.atomic import FORMULA_START, OutputSet, write_csv_to
+from ehcp_timeliness.write.atomic import FORMULA_START, OutputSet, sha256_file, write_csv_to
 
 Format = Literal["text", "date", "month", "percent", "change", "int", "number"]
 #: The most rows Excel holds in a sheet, less the header.
@@ -75,6 +74,8 @@ class Sheet:
     charts: list[Chart] = field(default_factory=list)
     #: Column holding a scorecard status word, to fill red/amber/green beside the word.
     status_column: str | None = None
+    #: A warning shown in bold under the title (a run that crossed a failure threshold).
+    warning: str | None = None
 
 
 #: A capped detail table of cases, and the notes saying what was cut (see ``assemble``).
@@ -92,12 +93,7 @@ class Pack:
 
 def sha256_of(path: str) -> str:
     """SHA-256 of an input file (a workbook's, for one of its sheets)."""
-    real = Path(path.split("[", 1)[0] if path.endswith("]") else path)
-    digest = hashlib.sha256()
-    with open(real, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return sha256_file(Path(path.split("[", 1)[0] if path.endswith("]") else path))
 
 
 def _headline(report: Report, rule: str) -> float | None:
@@ -118,8 +114,10 @@ def assemble(
     council: str,
     max_detail_rows: int,
     workbook_name: str,
+    banner: str | None = None,
 ) -> Pack:
-    """Every sheet of the board pack, in order, from one run's result."""
+    """Every sheet of the board pack, in order, from one run's result. ``banner`` is a warning
+    shown at the top of the first sheet."""
     report, previous, cases = analysis.report, analysis.previous, analysis.cases
     validated, rules = analysis.validated, analysis.rules
     cap = min(max_detail_rows, EXCEL_MAX_ROWS)
@@ -185,6 +183,7 @@ def assemble(
         _data_quality(validated, cap, findings_notes),
         _breakdown(report, targets, by),
     ]
+    sheets[0].warning = banner
     return Pack(sheets, full_lists, findings_csv)
 
 

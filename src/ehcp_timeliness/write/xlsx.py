@@ -144,7 +144,8 @@ def _sheet(wb: Workbook, sheet: Sheet, index: int) -> None:
     ws.page_setup.fitToHeight = 0
 
     single = len(sheet.blocks) == 1
-    first_header = 2 + len(sheet.notes) + 1
+    lines = len(sheet.notes) + (sheet.warning is not None)  # rows between title and table
+    first_header = 2 + lines + 1
     if single:  # write-only sheets emit their views with the first row: freeze now
         ws.freeze_panes = f"A{first_header + 1}"
         ws.print_title_rows = f"{first_header}:{first_header}"
@@ -152,10 +153,14 @@ def _sheet(wb: Workbook, sheet: Sheet, index: int) -> None:
     title = WriteOnlyCell(ws, value=sheet.title)
     title.font = Font(bold=True, size=14)
     ws.append([title])
+    if sheet.warning is not None:
+        warning = WriteOnlyCell(ws, value=sheet.warning)
+        warning.font = Font(bold=True, color="9C0006")
+        ws.append([warning])
     for note in sheet.notes:
         ws.append([_text(ws, note)])
     ws.append([])
-    row = 2 + len(sheet.notes) + 1  # the next row to be written
+    row = 2 + lines + 1  # the next row to be written
 
     first_table: tuple[int, int, Block] | None = None
     for b, block in enumerate(sheet.blocks):
