@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
+from published_files import T20, council, england, made_up
 
 from ehcp_timeliness.errors import InputError
-from ehcp_timeliness.read.published import FILES, ID_COLUMNS, note, read_release
-
-T20 = "timeliness_20_week"
+from ehcp_timeliness.read.published import note, read_release
 
 
 @pytest.fixture(scope="module")
@@ -150,34 +146,7 @@ def test_the_duplicated_column_in_annual_reviews_is_noted(release):
     assert any("review_meeting_prior_24 appears twice" in n for n in t.notes)
 
 
-# --- small made-up files -------------------------------------------------------------------
-
-
-def made_up(folder: Path, rows: list[dict[str, str]], name: str = T20,
-            drop: tuple[str, ...] = ()) -> Path:  # fmt: skip
-    """A file with DfE's columns for ``name`` and the rows given (other cells blank)."""
-    columns = [c for c in (*ID_COLUMNS, *FILES[name].columns) if c not in drop]
-    text = io.StringIO()
-    out = csv.writer(text)  # Excel's dialect: CRLF line ends, quotes where a cell needs them
-    out.writerow(columns)
-    out.writerows([row.get(c, "") for c in columns] for row in rows)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / FILES[name].filename
-    path.write_bytes(b"\xef\xbb\xbf" + text.getvalue().encode())  # a BOM, as DfE's files have
-    return path
-
-
-def england(year: str, **values: str) -> dict[str, str]:
-    return {"time_period": year, "time_identifier": "Calendar year",
-            "geographic_level": "National", "country_code": "E92000001",
-            "country_name": "England", "breakdown_topic": "All EHC plans issued",
-            "breakdown": "All EHC plans issued", **values}  # fmt: skip
-
-
-def council(year: str, **values: str) -> dict[str, str]:
-    return {**england(year), "geographic_level": "Local authority", "region_code": "E12000005",
-            "region_name": "West Midlands", "new_la_code": "E10000031", "old_la_code": "937",
-            "la_name": "Warwickshire", **values}  # fmt: skip
+# --- small made-up files (tests/published_files.py) ---------------------------------------
 
 
 def test_every_symbol_is_missing_and_numbers_with_commas_are_read(tmp_path):

@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 
 from ehcp_timeliness import __version__
-from ehcp_timeliness.cli import report, rules, sample, validate
+from ehcp_timeliness.cli import benchmark, report, rules, sample, validate
 from ehcp_timeliness.cli.common import Exit, err, system_refused
 
 app = typer.Typer(
@@ -46,6 +46,7 @@ app.command("validate")(validate.command)
 app.command("report")(report.command)
 app.command("rules")(rules.command)
 app.command("sample")(sample.command)
+app.command("benchmark")(benchmark.command)
 
 
 PACKAGE = Path(__file__).resolve().parents[1]
