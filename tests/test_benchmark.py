@@ -401,3 +401,53 @@ def test_usage_errors_exit_2(small, tmp_path):
     both = runner.invoke(app, [*base, "--la", "937", "--compare", "938", "--neighbours",
                                str(tmp_path / "n.csv")])  # fmt: skip
     assert both.exit_code == 2
+
+
+# --- the board pack ------------------------------------------------------------------------
+
+
+def test_report_adds_the_benchmark_sheet_and_englands_targets(shared, small, tmp_path):
+    args = ["report", str(small[1]), "--as-at", "2025-03-31", "--period", "2024", "--xlsx",
+            str(tmp_path / "board.xlsx"), "--published", str(shared / "dfe-ehcp-2025"),
+            "--la", "937", "--compare", "855,885"]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    wb = load_workbook(tmp_path / "board.xlsx")
+    assert wb.sheetnames[-1] == "Benchmark"
+    summary = {r[1]: r for r in wb["Summary"].iter_rows(min_row=5, values_only=True) if r[1]}
+    assert summary["no-plan-16w"][5] == 0.341  # England 2024, not the built-in 90%
+    assert summary["plan-20w"][5] == 0.464
+    assert summary["review-12m"][5] == 0.90  # DfE publishes none: the built-in default
+    ws = wb["Benchmark"]
+    texts = [c.value for c in ws["A"] if isinstance(c.value, str)]
+    assert any(t.startswith("The scorecard's targets for these rules are England's") for t in texts)
+    brief = [r for r in ws.iter_rows(values_only=True) if r[0] and str(r[1]).startswith(
+        "Plans within 20 weeks (excluding exceptions): 21.3% in 2024")]  # fmt: skip
+    assert len(brief) == 1
+    charts = ws._charts
+    assert len(charts) == 3  # 20 weeks, 6 weeks, 16 weeks; reviews have one year only
+    series = charts[0].series
+    assert [s.tx.strRef.f for s in series][:3] == [
+        f"'Benchmark'!{c}{_chart_header_row(ws)}" for c in "BCD"]  # fmt: skip
+
+
+def _chart_header_row(ws) -> int:
+    """The header row of the 20-week chart's table (under its title)."""
+    for row in ws.iter_rows():
+        if row[0].value == "EHC plans issued within 20 weeks, excluding exceptions" and (
+            row[1].value is None
+        ):
+            return row[0].row + 1
+    raise AssertionError("no chart table")
+
+
+def test_report_without_published_keeps_the_built_in_targets(small, tmp_path):
+    args = ["report", str(small[1]), "--as-at", "2025-03-31", "--period", "2024", "--xlsx",
+            str(tmp_path / "board.xlsx")]  # fmt: skip
+    assert runner.invoke(app, args).exit_code == 0
+    wb = load_workbook(tmp_path / "board.xlsx")
+    assert "Benchmark" not in wb.sheetnames
+    summary = {r[1]: r for r in wb["Summary"].iter_rows(min_row=5, values_only=True) if r[1]}
+    assert summary["no-plan-16w"][5] == 0.90
+    lone = runner.invoke(app, [*args, "--la", "937"])
+    assert lone.exit_code == 2 and "--published and --la go together" in lone.output

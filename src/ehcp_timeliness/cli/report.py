@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from ehcp_timeliness.cli import benchmark as bench
 from ehcp_timeliness.cli.common import (
     Exit,
     MappingOpt,
@@ -29,7 +30,13 @@ from ehcp_timeliness.targets import load_targets
 from ehcp_timeliness.validate.checks import Validated
 from ehcp_timeliness.write.atomic import write_atomic, write_csv
 from ehcp_timeliness.write.cases import case_writer, write_cases
-from ehcp_timeliness.write.pack import EXCEL_MAX_ROWS, assemble, pack_dimension, write_csv_dir
+from ehcp_timeliness.write.pack import (
+    EXCEL_MAX_ROWS,
+    Sheet,
+    assemble,
+    pack_dimension,
+    write_csv_dir,
+)
 
 
 def command(
@@ -125,6 +132,10 @@ def command(
             "--csv-dir", help="Also write each table of the pack as CSV into this folder."
         ),
     ] = None,
+    published: bench.PublishedOpt = None,
+    la: bench.LaOpt = None,
+    compare: bench.CompareOpt = None,
+    neighbours: bench.NeighboursOpt = None,
 ) -> None:
     """Report statutory timeliness: met, late, open, overdue and due soon, per rule."""
     when = parse_date_option(as_at, "--as-at")
@@ -149,12 +160,17 @@ def command(
             if add is not None:
                 add(part)
         cases = combine(parts, rules)
+        # DfE's published figures: England's as the scorecard's default targets, and a
+        # Benchmark sheet for the pack (both unchanged/absent without --published).
+        targets, benchmark_sheet = bench.for_report(published, la, compare, neighbours, targets,
+                                                    (validated, cases, rules, when))  # fmt: skip
         report = build_report(validated, cases, rules, as_at=when, period=chosen,
                               due_within=due_within, by=by)  # fmt: skip
         if xlsx is not None or csv_dir is not None:
             _board_pack(report, cases, validated, rules, targets, council=council,
                         max_detail_rows=max_detail_rows, xlsx=xlsx, csv_dir=csv_dir,
-                        period=chosen, as_at=when, due_within=due_within)  # fmt: skip
+                        period=chosen, as_at=when, due_within=due_within,
+                        extra=benchmark_sheet)  # fmt: skip
     if cases_out is not None:
         say(f"wrote {len(cases):,} cases to {cases_out}")
     if json_out == "-":
@@ -171,7 +187,8 @@ def command(
 
 def _board_pack(report: Report, cases, validated: Validated, rules, targets, *, council: str,
                 max_detail_rows: int, xlsx: Path | None, csv_dir: Path | None,
-                period: Period, as_at: date, due_within: int) -> None:  # fmt: skip
+                period: Period, as_at: date, due_within: int,
+                extra: Sheet | None = None) -> None:  # fmt: skip
     say("assembling the board pack")
     by = pack_dimension(validated, report.by)
     if by != report.by:
@@ -182,6 +199,8 @@ def _board_pack(report: Report, cases, validated: Validated, rules, targets, *, 
     pack = assemble(report, previous, cases, validated, rules, targets, council=council,
                     max_detail_rows=max_detail_rows,
                     workbook_name=(xlsx or Path("board.xlsx")).name)  # fmt: skip
+    if extra is not None:
+        pack.sheets.append(extra)
     folder = (xlsx.parent if xlsx is not None else csv_dir) or Path(".")
     for name, full in pack.full_lists.items():
         write_cases(full, validated.tables, rules, folder / name)
