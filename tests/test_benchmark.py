@@ -261,7 +261,7 @@ def small_casework(published: Path, extract: Path, census=()):
     validated = load([extract], as_at=AS_AT)
     rules = load_rules()
     cases = evaluate(validated.tables, rules, as_at=AS_AT)
-    years, _ = casework_years(release)
+    years, _ = casework_years(release, AS_AT)
     cw = casework_figures(validated, cases, rules, as_at=AS_AT, years=years,
                           census_years=census)  # fmt: skip
     return release, cw
@@ -271,7 +271,8 @@ def test_casework_counts_on_a_hand_made_extract(small):
     release, cw = small_casework(*small, census=[2024, 2025])
     assert cw.earliest_request == date(2023, 7, 1) and cw.request_rows_rejected == 1
     by_year = {y.year: y for y in cw.years}
-    assert sorted(by_year) == [2023, 2024, 2025]  # 2026 starts after the as-at date
+    assert sorted(by_year) == [2023, 2024, 2025]
+    assert casework_years(release, date(2027, 5, 1)) == ([2023, 2024, 2025, 2026, 2027], [])
     y24 = by_year[2024]
     assert y24.complete and y24.caveat == ""
     assert y24.plans.model_dump() == {

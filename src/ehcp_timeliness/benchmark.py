@@ -650,36 +650,63 @@ def _transferred(requests: pd.DataFrame) -> np.ndarray:
     return h.fillna(False).to_numpy(dtype=bool)
 
 
-def _plan_counts(report: Report, requests: pd.DataFrame, plans: pd.DataFrame, start: date,
-                 end: date) -> PlanCounts:  # fmt: skip
+@dataclass
+class _People:
+    """Requests and plans keyed by one integer code per person, made once for every year."""
+
+    request_person: np.ndarray
+    request_issued: np.ndarray
+    transferred: np.ndarray
+    plan_person: np.ndarray
+    plan_issued: np.ndarray
+    people: int  # codes run 0..people-1; the code ``people`` stands for a blank person_id
+
+    @classmethod
+    def of(cls, requests: pd.DataFrame, plans: pd.DataFrame) -> _People:
+        if plans.empty:
+            first = pd.DataFrame({"person_id": pd.Series([], dtype="string"),
+                                  "issued": pd.Series([], dtype="datetime64[s]")})  # fmt: skip
+        else:
+            first = plans.groupby("plan_id", observed=True).agg(
+                person_id=("person_id", "first"), issued=("plan_issue_date", "min"))  # fmt: skip
+        both = pd.concat([requests["person_id"].astype("string"),
+                          first["person_id"].astype("string")], ignore_index=True)  # fmt: skip
+        codes, uniques = pd.factorize(both)
+        codes = np.where(codes < 0, len(uniques), codes)
+        n = len(requests)
+        return cls(codes[:n], requests["plan_issue_date"].to_numpy(), _transferred(requests),
+                   codes[n:], first["issued"].to_numpy(), len(uniques))  # fmt: skip
+
+    def mark(self, codes: np.ndarray) -> np.ndarray:
+        marked = np.zeros(self.people + 1, dtype=bool)
+        marked[codes] = True
+        marked[self.people] = False  # a blank person_id matches nothing
+        return marked
+
+
+def _plan_counts(report: Report, people: _People, start: date, end: date) -> PlanCounts:
     p = report.plan_20w
     counted = p.including_exceptions.completed if p else 0
     counted_ex = p.excluding_exceptions.completed if p else 0
-    issued_any = requests["plan_issue_date"].notna().to_numpy()
-    in_year = _between(requests["plan_issue_date"], start, end)
-    transferred = in_year & _transferred(requests)
+    lo, hi = np.datetime64(start), np.datetime64(end)
+    issued = people.request_issued
+    in_year = (issued >= lo) & (issued <= hi)
     # people whose request has a plan issued this year (transferred in or not), or another year
-    people_year = set(requests["person_id"][in_year].dropna())
-    people_other = set(requests["person_id"][issued_any & ~in_year].dropna())
-    if plans.empty:
-        first = pd.DataFrame(columns=["person_id", "issued"])
-    else:
-        first = plans.groupby("plan_id", observed=True).agg(
-            person_id=("person_id", "first"), issued=("plan_issue_date", "min")
-        )
-    new = first[_between(first["issued"], start, end)] if len(first) else first
-    person = new["person_id"]
-    matched = person.isin(people_year).to_numpy()
-    other = ~matched & person.isin(people_other).to_numpy()
+    this_year = people.mark(people.request_person[in_year])
+    other_year = people.mark(people.request_person[~np.isnat(issued) & ~in_year])
+    new = (people.plan_issued >= lo) & (people.plan_issued <= hi)
+    person = people.plan_person[new]
+    matched = this_year[person]
+    other = ~matched & other_year[person]
     return PlanCounts(
         counted=counted,
         counted_excluding_exceptions=counted_ex,
         exceptions=counted - counted_ex,
-        transferred_in=int(transferred.sum()),
-        plans_table=len(new),
+        transferred_in=int((in_year & people.transferred).sum()),
+        plans_table=int(new.sum()),
         plans_table_other_year=int(other.sum()),
         plans_table_no_request=int((~matched & ~other).sum()),
-        requests_not_in_plans_table=len(people_year - set(person.dropna())),
+        requests_not_in_plans_table=int((this_year & ~people.mark(person)).sum()),
     )
 
 
@@ -704,6 +731,7 @@ def casework_figures(
     earliest = requests["received_date"].min() if len(requests) else pd.NaT
     first_day = None if pd.isna(earliest) else pd.Timestamp(earliest).date()
     out = []
+    people = _People.of(requests, plans)
     for year in sorted(set(years)):
         start, end = date(year, 1, 1), min(date(year, 12, 31), as_at)
         if start > as_at or first_day is None or date(year, 12, 31) < first_day:
@@ -718,7 +746,7 @@ def casework_figures(
         out.append(CaseworkYear(
             year=year, start=start, end=end, complete=end == date(year, 12, 31), caveat=caveat,
             figures=_year_figures(report, requests, start, end),
-            plans=_plan_counts(report, requests, plans, start, end)))  # fmt: skip
+            plans=_plan_counts(report, people, start, end)))  # fmt: skip
     days = [(y, census_day(y)) for y in sorted(set(census_years)) if census_day(y) <= as_at]
     counts = plans_in_place(plans, [d for _, d in days] + [as_at])
     census = [CensusCount(year=y, day=d, figure=Figure(value=n, numerator=n))
@@ -729,16 +757,15 @@ def casework_figures(
                     caseload_at_as_at=Figure(value=counts[-1], numerator=counts[-1]))  # fmt: skip
 
 
-def casework_years(release: Release) -> tuple[list[int], list[int]]:
-    """The calendar years and census years the release publishes, for
-    :func:`casework_figures`; add the years after them up to the as-at date for provisional
-    figures (``casework_figures`` skips years after the as-at date)."""
+def casework_years(release: Release, as_at: date) -> tuple[list[int], list[int]]:
+    """For :func:`casework_figures`: the calendar years the release publishes and those after
+    them up to the as-at date's (provisional), and the census years it publishes."""
     calendar: set[int] = set()
     census: set[int] = set()
     for t in release.tables():
         (census if t.spec.kind == "census" else calendar).update(t.years)
     last = max(calendar | {y - 1 for y in census})
-    return sorted(calendar) + list(range(last + 1, last + 3)), sorted(census)
+    return sorted(calendar | set(range(last + 1, as_at.year + 1))), sorted(census)
 
 
 # --- putting it together -------------------------------------------------------------------

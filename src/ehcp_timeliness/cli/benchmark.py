@@ -162,7 +162,7 @@ def published_benchmark(
     casework: Casework | None = None
     if extract is not None:
         validated, cases, rules, when = extract
-        years, census = run(lambda: casework_years(release))
+        years, census = run(lambda: casework_years(release, when))
         casework = casework_figures(validated, cases, rules, as_at=when, years=years,
                                     census_years=census)  # fmt: skip
     return run(lambda: benchmark(release, council, comparators=comparators,
