@@ -5,11 +5,14 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pyarrow as pa
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from published_files import T20, council, england, made_up
 
 from ehcp_timeliness.errors import InputError
-from ehcp_timeliness.read.published import note, read_release
+from ehcp_timeliness.read.published import _numbers, note, read_release
 
 
 @pytest.fixture(scope="module")
@@ -94,20 +97,20 @@ def test_tidy_is_one_row_per_cell(release):
         t.tidy(["nonsense"])
 
 
-@pytest.mark.parametrize("given", ["937", "E10000031", "e10000031", "Warwickshire",
+@pytest.mark.parametrize("code", ["937", "E10000031", "e10000031", "Warwickshire",
                                    "  WARWICKSHIRE "])  # fmt: skip
-def test_an_la_by_each_kind_of_code_and_by_name(release, given):
-    la = release.find_la(given)
+def test_an_la_by_each_kind_of_code_and_by_name(release, code):
+    la = release.find_la(code)
     assert (la.old_code, la.new_code, la.name) == ("937", "E10000031", "Warwickshire")
     assert (la.region_code, la.region_name) == ("E12000005", "West Midlands")
 
 
 def test_names_dfe_writes_backwards_and_codes_that_changed(release):
-    for given in ("Bristol", "city of bristol", "Bristol, City of", "801"):
-        assert release.find_la(given).new_code == "E06000023"
+    for name in ("Bristol", "city of bristol", "Bristol, City of", "801"):
+        assert release.find_la(name).new_code == "E06000023"
     # Buckinghamshire kept its old code 825 under two new codes
-    for given in ("E10000002", "E06000060", "825"):
-        bucks = release.find_la(given)
+    for code in ("E10000002", "E06000060", "825"):
+        bucks = release.find_la(code)
         assert bucks.old_code == "825" and bucks.new_codes == ["E06000060", "E10000002"]
     # Dorset: 835 until 2019 (E10000009), 838 since; the name means the current council
     assert release.find_la("Dorset").old_code == "838"
@@ -163,10 +166,26 @@ def test_every_symbol_is_missing_and_numbers_with_commas_are_read(tmp_path):
             "plans_issued_20_weeks_ex", "pc_plans_issued_within_20_weeks",
             "PC_plans_issued_20_weeks_ex"]  # fmt: skip
     assert np.isnan(wk[cols].to_numpy(dtype=float)).all()
+    assert t.notes == ["timeliness_20_week.csv: 1 cell is neither a number nor one of DfE's "
+                       "symbols (first: row 3, column PC_plans_issued_20_weeks_ex, 'n/a'); read "
+                       "as missing"]  # fmt: skip
     notes = [note(t.markers.loc[1, c]) for c in cols]
     assert notes == ["c: confidential, suppressed", "low: rounds to zero, but is not zero",
                      "z: not applicable", "u: low reliability", "blank: blank",
                      "'n/a': not a number"]  # fmt: skip
+
+
+@given(
+    st.integers(min_value=0, max_value=10**12),
+    st.sampled_from(["x", "z", "c", "low", "u", ":", "..", "~", ""]),
+)
+def test_numbers_with_commas_and_symbols(number, symbol):
+    cells = [f"{number:,}", f" {number} ", symbol, symbol.upper(), f"{symbol}?"]
+    numbers, markers, strange = _numbers(pa.chunked_array([cells]))
+    assert numbers[0] == numbers[1] == number
+    assert np.isnan(numbers[2:]).all() and list(markers[2:]) == cells[2:]
+    assert markers[0] is None and markers[1] is None
+    assert list(strange) == [4]  # DfE's symbols in any case are known; "x?" is not
 
 
 def test_a_file_without_dfe_columns_names_what_is_missing(tmp_path):

@@ -409,9 +409,18 @@ def read_table(path: Path, spec: FileSpec) -> PublishedTable:
                         for name in ID_COLUMNS})  # fmt: skip
     year = _years(ids["time_period"], spec, path)
     values, markers = {}, {}
+    odd, first_odd = 0, ""  # cells neither a number nor one of DfE's symbols
     for name, i in first.items():
-        if name not in ID_COLUMNS:
-            values[name], markers[name] = _numbers(body.column(i))
+        if name in ID_COLUMNS:
+            continue
+        values[name], markers[name], strange = _numbers(body.column(i))
+        if len(strange) and not odd:
+            first_odd = f"row {strange[0] + 2}, column {name}, {markers[name][strange[0]]!r}"
+        odd += len(strange)
+    if odd:
+        notes.append(f"{path.name}: {odd:,} cell{'s are' if odd > 1 else ' is'} neither a "
+                     f"number nor one of DfE's symbols (first: {first_odd}); read as "
+                     "missing")  # fmt: skip
     frame = pd.concat([ids, pd.DataFrame(values)], axis=1)
     frame.insert(len(ID_COLUMNS), "year", year)
     labels = {y: _label(spec.kind, y) for y in year.unique()}
@@ -422,15 +431,19 @@ def read_table(path: Path, spec: FileSpec) -> PublishedTable:
     return table
 
 
-def _numbers(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
-    """A text column as float64 (NaN where not a number; thousands commas allowed), and the
-    stripped text of each cell that is not a number (None where it is)."""
+def _numbers(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A text column as float64 (NaN where not a number; thousands commas allowed); the
+    stripped text of each cell that is not a number (None where it is); and the positions of
+    cells that are neither a number nor one of DfE's symbols."""
     text = pc.utf8_trim_whitespace(column)
     digits = pc.replace_substring(text, ",", "")
     ok = pc.match_substring_regex(digits, NUMBER)
     number = pc.cast(pc.if_else(ok, digits, pa.scalar(None, pa.string())), pa.float64())
     marker = pc.if_else(ok, pa.scalar(None, pa.string()), text)
-    return number.to_numpy(zero_copy_only=False), marker.to_numpy(zero_copy_only=False)
+    known = pc.is_in(pc.utf8_lower(marker), value_set=pa.array(list(MARKERS)))
+    strange = pc.and_(pc.invert(ok), pc.invert(known)).to_numpy(zero_copy_only=False)
+    return (number.to_numpy(zero_copy_only=False), marker.to_numpy(zero_copy_only=False),
+            np.flatnonzero(strange))  # fmt: skip
 
 
 def _years(periods: pd.Series, spec: FileSpec, path: Path) -> pd.Series:
