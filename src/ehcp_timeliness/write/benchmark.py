@@ -70,15 +70,9 @@ def benchmark_sheet(bench: Benchmark, *, extra_notes: list[str] | None = None) -
     if bench.casework is not None:
         blocks.append(_provisional(bench))
         blocks.append(_reconciliation(bench))
-    blocks.append(
-        Block(
-            "Outliers",
-            pd.DataFrame(
-                [(o.measure, o.period, o.message) for o in bench.outliers],
-                columns=["Measure", "Period", "Note"],
-            ),
-        )  # fmt: skip
-    )
+    titles = {m.id: m.title for m in bench.measures}
+    outliers = [(titles.get(o.measure, o.measure), o.message) for o in bench.outliers]
+    blocks.append(Block("Outliers", pd.DataFrame(outliers, columns=["Measure", "Note"])))
     return Sheet("Benchmark", f"{la.name} against England, {la.region_name} and comparators",
                  notes, blocks, charts)  # fmt: skip
 
@@ -97,7 +91,7 @@ def _figures(bench: Benchmark, unit: str) -> Block:
                 "Comparators (median)": g.median if g else None,
                 "Comparators (lowest)": g.lowest if g else None,
                 "Comparators (highest)": g.highest if g else None,
-                "Rank": p.rank, "Councils ranked": p.ranked, "Quartile": p.quartile,
+                "Rank": p.rank, "Councils ranked": p.ranked or None, "Quartile": p.quartile,
                 "Change on previous year": p.change, "Gap to England": p.gap,
                 "Casework": p.casework.value if p.casework else None, "Note": why,
             }  # fmt: skip
@@ -162,7 +156,7 @@ def _reconciliation(bench: Benchmark) -> Block:
     rows = []
     for r in bench.reconciliation:
         row = {
-            "Year": str(r.year), "DfE plans": r.published,
+            "Year": str(r.year), "Reconciliation": r.line, "DfE plans": r.published,
             "DfE excluding exceptions": r.published_excluding_exceptions,
             "Casework plans": r.casework,
             "Casework excluding exceptions": r.casework_excluding_exceptions,
@@ -170,11 +164,10 @@ def _reconciliation(bench: Benchmark) -> Block:
         }  # fmt: skip
         for item in r.items:
             row[item.label.capitalize()] = item.plans
-        row["Reconciliation"] = r.line
         rows.append(row)
     frame = pd.DataFrame(rows)
     if frame.empty:
-        frame = pd.DataFrame(columns=["Year", "DfE plans", "Casework plans", "Reconciliation"])
+        frame = pd.DataFrame(columns=["Year", "Reconciliation", "DfE plans", "Casework plans"])
     formats: dict[str, Format] = {c: "int" for c in frame.columns
                                   if c not in ("Year", "Reconciliation")}  # fmt: skip
     return Block("Plans issued: DfE and casework", frame, formats)
