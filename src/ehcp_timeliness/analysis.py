@@ -7,7 +7,9 @@ Data flows one way, stage by stage, and every output is written from the result:
 3. **evaluate** every rule in force into cases (handing each rule's cases to any *case
    sinks*, such as the case-list writer, as soon as they exist, so writing overlaps the
    evaluation of the next rule);
-4. **summarise** the cases into the report, the previous period's report, and the breakdown.
+4. **summarise** the cases into the report, the previous period's report, and the breakdown;
+5. **benchmark**, when asked: the council beside DfE's published figures, with its casework
+   figures for the same years.
 
 Writers (``ehcp_timeliness.write``) take an :class:`Analysis` and write it; none of them calls
 the engine again. Each stage is logged (logger ``ehcp_timeliness``) with its time and row
@@ -27,6 +29,7 @@ from typing import Any
 
 import pandas as pd
 
+from ehcp_timeliness.benchmark import Benchmark, PublishedSpec, compare_published
 from ehcp_timeliness.clocks.engine import (
     all_dimensions,
     case_details,
@@ -76,6 +79,8 @@ class Options:
     #: The breakdown dimension; None takes ``team`` where the extract has one.
     by: str | None = None
     mapping_file: Path | None = None
+    #: DfE's published figures to compare with (the ``benchmark`` stage), if any.
+    published: PublishedSpec | None = None
 
 
 @dataclass
@@ -91,6 +96,8 @@ class Analysis:
     report: Report
     #: The same report for the period of the same length just before.
     previous: Report
+    #: The council beside DfE's published figures, when ``Options.published`` was given.
+    benchmark: Benchmark | None = None
     #: Seconds and counts per stage, in order.
     stages: list[StageLog] = field(default_factory=list)
 
@@ -191,4 +198,10 @@ def analyse(
 
         report, previous = summary(period, by), summary(period.previous())
         s.counts = {"rules": len(report.rules)}
-    return Analysis(options, rules, validated, period, cases, report, previous, stages)
+    bench = None
+    if options.published is not None:
+        with stage("benchmark", stages) as s:
+            extract = (validated, cases, rules, options.as_at)
+            bench = compare_published(options.published, extract)
+            s.counts = {"measures": len(bench.measures)}
+    return Analysis(options, rules, validated, period, cases, report, previous, bench, stages)

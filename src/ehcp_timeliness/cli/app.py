@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from ehcp_timeliness import __version__
-from ehcp_timeliness.cli import logs, report, rules, run, sample, validate
+from ehcp_timeliness.cli import benchmark, logs, report, rules, run, sample, validate
 from ehcp_timeliness.cli.common import Exit, system_refused
 from ehcp_timeliness.errors import OutputError
 
@@ -47,6 +47,7 @@ app.command("report")(report.command)
 app.command("rules")(rules.command)
 app.command("sample")(sample.command)
 app.command("run")(run.command)
+app.command("benchmark")(benchmark.command)
 
 
 PACKAGE = Path(__file__).resolve().parents[1]

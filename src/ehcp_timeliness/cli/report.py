@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from ehcp_timeliness.analysis import Options, analyse, stage
+from ehcp_timeliness.cli import benchmark as bench
 from ehcp_timeliness.cli import logs
 from ehcp_timeliness.cli.common import (
     Exit,
@@ -133,17 +134,23 @@ def command(
             "--csv-dir", help="Also write each table of the pack as CSV into this folder."
         ),
     ] = None,
+    published: bench.PublishedOpt = None,
+    la: bench.LaOpt = None,
+    compare: bench.CompareOpt = None,
+    neighbours: bench.NeighboursOpt = None,
 ) -> None:
     """Report statutory timeliness: met, late, open, overdue and due soon, per rule."""
     logs.configure(log_format, log_level)
     when = parse_date_option(as_at, "--as-at")
     assert when is not None
     chosen = _period(period, from_, to, when)
-    refuse_outputs_among_inputs(paths, [cases_out, json_file(json_out), xlsx, csv_dir])
+    refuse_outputs_among_inputs([*paths, *([published] if published else [])],
+                                [cases_out, json_file(json_out), xlsx, csv_dir])  # fmt: skip
     rules = run(lambda: load_rules(rules_dir))
     targets = run(lambda: load_targets(targets_file))
+    spec = bench.published_spec(published, la, compare, neighbours)
     options = Options(as_at=when, period=chosen, due_within=due_within, by=by,
-                      mapping_file=mapping)  # fmt: skip
+                      mapping_file=mapping, published=spec)  # fmt: skip
     with OutputSet() as outputs:
         sinks = [partial(case_writer, outputs.path(cases_out))] if cases_out else []
         analysis = analysed(lambda: analyse(paths, rules, options, case_sinks=sinks))

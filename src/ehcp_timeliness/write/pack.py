@@ -61,8 +61,12 @@ class Chart:
     kind: Literal["line", "bar", "stacked"]
     title: str
     y_title: str
-    columns: list[str]  # series: columns of the sheet's first block; categories: its first
+    columns: list[str]  # series: columns of the chart's block; categories: its first column
     percent: bool = False
+    #: Which of the sheet's blocks holds the data. A sheet of one block has its charts below
+    #: the table, side by side; a sheet of several has them beside the tables, one under
+    #: another.
+    block: int = 0
 
 
 @dataclass
