@@ -271,3 +271,23 @@ def test_errors_are_json_lines_in_json_mode(job):
     assert done.returncode == 3
     (line,) = [json.loads(x) for x in done.stderr.splitlines()]
     assert line["level"] == "error" and "counsil: unknown key" in line["message"]
+
+
+def test_a_job_compares_with_published_figures(job, shared):
+    text = job.read_text().replace("[fail]", 'benchmark = "out/{as_at:%Y-%m}/benchmark.json"\n'
+                                             "[fail]")  # fmt: skip
+    text += f'[published]\nfolder = "{shared / "dfe-ehcp-2025"}"\nla = "937"\n'
+    job.write_text(text)
+    result = runner.invoke(app, ["run", str(job)])
+    assert result.exit_code == 0, result.output
+    bench = json.loads(out(job, "benchmark.json").read_text())
+    assert bench["council"]["name"] == "Warwickshire"
+    assert "Benchmark" in load_workbook(out(job, "board.xlsx")).sheetnames
+    manifest = json.loads(out(job, "manifest.json").read_text())
+    assert "benchmark" in [s["name"] for s in manifest["stages"]]
+
+
+def test_a_benchmark_output_needs_published(job):
+    job.write_text(job.read_text().replace("[fail]", 'benchmark = "b.json"\n[fail]'))
+    result = runner.invoke(app, ["run", str(job)])
+    assert result.exit_code == 3 and "needs a [published] section" in result.output

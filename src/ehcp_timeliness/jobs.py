@@ -21,9 +21,10 @@ from functools import partial
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ehcp_timeliness.analysis import Analysis, Options, UnknownDimension, analyse, stage
+from ehcp_timeliness.benchmark import PublishedSpec
 from ehcp_timeliness.clocks.rules import RuleSet, load_rules
 from ehcp_timeliness.config import describe, read_toml
 from ehcp_timeliness.errors import InputError, OutputError, RulesError, os_error_line
@@ -64,13 +65,16 @@ class JobOutputs(_Strict):
     cases_csv: str | None = None
     json_summary: str | None = Field(None, alias="json")
     csv_dir: str | None = None
+    #: The comparison with DfE's published figures, as JSON (needs ``[published]``).
+    benchmark: str | None = None
     #: The run manifest; by default ``manifest.json`` beside the first output.
     manifest: str | None = None
 
     def named(self) -> dict[str, str]:
         """The outputs asked for, by name, in the order they are written."""
         chosen = {"cases_csv": self.cases_csv, "board_pack": self.board_pack,
-                  "csv_dir": self.csv_dir, "json": self.json_summary}  # fmt: skip
+                  "csv_dir": self.csv_dir, "json": self.json_summary,
+                  "benchmark": self.benchmark}  # fmt: skip
         return {k: v for k, v in chosen.items() if v is not None}
 
 
@@ -81,6 +85,21 @@ class Thresholds(_Strict):
     max_rejected_share: float | None = Field(None, ge=0, le=1)
     #: Fail when any of these rules has no cases at all.
     required_rules: list[str] = []
+
+
+class Published(_Strict):
+    """DfE's published figures to compare with (as ``report --published --la``)."""
+
+    folder: str
+    la: str
+    compare: str | None = None
+    neighbours: str | None = None
+
+    @model_validator(mode="after")
+    def _one_comparator_source(self) -> Published:
+        if self.compare is not None and self.neighbours is not None:
+            raise ValueError("give compare or neighbours, not both")
+        return self
 
 
 class Job(_Strict):
@@ -100,6 +119,7 @@ class Job(_Strict):
     max_detail_rows: int = Field(100_000, ge=1, le=1_048_575)
     outputs: JobOutputs
     fail: Thresholds = Thresholds()
+    published: Published | None = None
 
     @field_validator("schema_version")
     @classmethod
@@ -114,6 +134,12 @@ class Job(_Strict):
         if not v.named():
             raise ValueError("name at least one output (board_pack, cases_csv, json, csv_dir)")
         return v
+
+    @model_validator(mode="after")
+    def _benchmark_needs_published(self) -> Job:
+        if self.outputs.benchmark is not None and self.published is None:
+            raise ValueError("outputs.benchmark needs a [published] section")
+        return self
 
 
 def load_job(path: Path) -> Job:
@@ -167,6 +193,7 @@ class Plan:
     #: Output name -> path, and the manifest's path.
     outputs: dict[str, Path]
     manifest: Path
+    published: PublishedSpec | None = None
     notes: list[str] = field(default_factory=list)
 
 
@@ -225,17 +252,22 @@ def plan(job: Job, job_file: Path, *, today: date) -> Plan:
     outputs = {name: fill(name, t) for name, t in job.outputs.named().items()}
     manifest = (fill("manifest", job.outputs.manifest) if job.outputs.manifest
                 else _folder_of(next(iter(outputs.items()))) / "manifest.json")  # fmt: skip
+    published = None
+    if (p := job.published) is not None:
+        neighbours = here(p.neighbours) if p.neighbours else None
+        published = PublishedSpec(here(p.folder), p.la, p.compare, neighbours)
+    read_too = [*inputs, *([published.folder] if published else [])]
     every = [*outputs.values(), manifest]
     if len(set(every)) < len(every):
         raise JobError(f"{job_file}: outputs: two outputs have the same path")
-    problems = outputs_among_inputs(inputs, every, SUFFIXES)
+    problems = outputs_among_inputs(read_too, every, SUFFIXES)
     if problems:
         raise JobError(f"{job_file}: outputs: " + "; ".join(problems))
     return Plan(job, job_file, inputs, as_at, source,
                 here(job.mapping) if job.mapping else None,
                 here(job.rules) if job.rules else None,
                 here(job.targets) if job.targets else None,
-                outputs, manifest, notes)  # fmt: skip
+                outputs, manifest, published, notes)  # fmt: skip
 
 
 def _folder_of(output: tuple[str, Path]) -> Path:
@@ -276,7 +308,8 @@ def run_job(job_plan: Plan) -> RunResult:
     with RunLock(job_plan.manifest.with_name(f".{job_plan.manifest.name}.lock")):
         clean_stale(folders)
         options = Options(as_at=job_plan.as_at, period=job.period, due_within=job.due_within,
-                          by=job.by, mapping_file=job_plan.mapping)  # fmt: skip
+                          by=job.by, mapping_file=job_plan.mapping,
+                          published=job_plan.published)  # fmt: skip
         with OutputSet() as outputs:
             sinks = []
             if "cases_csv" in outputs_at:
@@ -310,6 +343,8 @@ def _write(job_plan: Plan, analysis: Analysis, targets: Targets, problems: list[
                              banner=_banner(problems))  # fmt: skip
         if "json" in outputs_at:
             write_json(analysis.report, outputs.path(outputs_at["json"]))
+        if "benchmark" in outputs_at and analysis.benchmark is not None:
+            write_json(analysis.benchmark, outputs.path(outputs_at["benchmark"]))
         s.counts = {"files": len(outputs.pending())}
     manifest = build_manifest(analysis, outputs.pending(), problems,
                               as_at_source=job_plan.as_at_source,
