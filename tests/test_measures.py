@@ -180,3 +180,32 @@ def test_build_report_uses_the_census_given():
                         census=date(2024, 1, 16))  # fmt: skip
     assert now.dfe_review_decisions is not None and then.dfe_review_decisions is not None
     assert (now.dfe_review_decisions.rate, then.dfe_review_decisions.rate) == (0.0, 1.0)
+
+
+def test_benchmark_casework_figures_are_dfes_measures_reproduced():
+    # The benchmark puts the council's casework beside DfE's published rates: for request and
+    # review decisions it must be DfE's measure (issue 8), not the tool's per-case rate.
+    from ehcp_timeliness.benchmark import casework_figures
+
+    requests = pd.DataFrame([
+        {"person_id": "A", "received_date": "2024-03-01", "request_outcome": "Y",
+         "request_outcome_date": "2024-04-12"},  # received 2024, 42 days: within
+        {"person_id": "B", "received_date": "2023-12-01", "request_outcome": "Y",
+         "request_outcome_date": "2024-01-05"},  # decided in 2024 but received in 2023
+    ], dtype="string")  # fmt: skip
+    plans = pd.DataFrame([row("E1", "2024-06-01", "2024-06-20"),  # within 4 weeks, but...
+                          row("E1", "2024-12-01", "2025-02-01")], dtype="string")  # fmt: skip
+    raws = [RawTable(name, name, frame, np.arange(2, len(frame) + 2), 1,
+                     {c: c for c in frame.columns})
+            for name, frame in (("requests", requests), ("plans", plans))]  # fmt: skip
+    as_at = date(2025, 3, 31)
+    validated = validate(raws, as_at=as_at)
+    rules = load_rules()
+    cases = evaluate(validated.tables, rules, as_at=as_at)
+    year = casework_figures(validated, cases, rules, as_at=as_at, years=[2024]).years[0]
+    six = year.figures["decision-6w"]
+    assert (six.numerator, six.denominator) == (1, 1)  # B is 2023's request
+    four = year.figures["review-decision-4w"]
+    # ...at the January 2025 census E1's latest meeting (1 Dec) had no decision yet and was
+    # outstanding: out of the measure; the June review is not its latest
+    assert (four.numerator, four.denominator) == (0, 0)

@@ -163,8 +163,11 @@ def _on(years: np.ndarray, month: int, day: int) -> np.ndarray:
     return first.astype("datetime64[D]").astype(np.int64) + day - 1
 
 
-def _requests(rng: np.random.Generator, as_at: int, n: int) -> dict[str, np.ndarray]:
-    """Simulate ``n`` requests; returns day numbers and integer codes per column."""
+def _requests(
+    rng: np.random.Generator, as_at: int, n: int, extra: np.random.Generator
+) -> dict[str, np.ndarray]:
+    """Simulate ``n`` requests; returns day numbers and integer codes per column. ``extra``
+    draws the columns added later, so that ``rng`` draws what it always drew."""
     span = round(365.25 * min(max(3.0, n / 2000), 4.0))
     received = np.sort(as_at - np.floor((1 - _growth(rng, n, 0.3)) * span).astype(np.int64))
     age = as_at - received
@@ -198,7 +201,7 @@ def _requests(rng: np.random.Generator, as_at: int, n: int) -> dict[str, np.ndar
     week20 = np.where(issued, (rng.random(n) < 0.04).astype(np.int64), BLANK)
     # the draft 15-35 days before the final plan (after the decision to assess); about 1% of
     # plans are finalised before the parent's 15 days to comment had run (reg 13(1)(a))
-    gap = np.where(rng.random(n) < 0.01, rng.integers(5, 15, n), rng.integers(15, 36, n))
+    gap = np.where(extra.random(n) < 0.01, extra.integers(5, 15, n), extra.integers(15, 36, n))
     draft = np.where(issued, np.maximum(plan_day - gap, out_date), BLANK)
 
     # about 3% of persons re-request after a refusal: a later request takes their key
@@ -229,9 +232,14 @@ def _requests(rng: np.random.Generator, as_at: int, n: int) -> dict[str, np.ndar
 
 
 def _plans(
-    rng: np.random.Generator, as_at: int, n: int, req: dict[str, np.ndarray]
+    rng: np.random.Generator,
+    as_at: int,
+    n: int,
+    req: dict[str, np.ndarray],
+    extra: np.random.Generator,
 ) -> dict[str, np.ndarray]:
-    """Simulate ``n`` plans (some issued from ``req``) and their review histories."""
+    """Simulate ``n`` plans (some issued from ``req``) and their review histories; ``extra``
+    draws the columns added later, as for :func:`_requests`."""
     pool = np.flatnonzero(req["plan_day"] != BLANK)
     linked = np.sort(rng.choice(pool, min(pool.size, round(0.15 * n)), replace=False))
     k = n - linked.size
@@ -281,7 +289,7 @@ def _plans(
     amend = np.where(
         amended, notice + _days(rng, m, [(0.5, 15, 56, 0.0), (0.5, 57, 300, 45.0)]), BLANK
     )
-    not_amended = amended & (rng.random(m) < 0.08)
+    not_amended = amended & (extra.random(m) < 0.08)
     no_amend = np.where(not_amended, amend, BLANK)
     amend[not_amended] = BLANK
     cease = np.where(outcome == 2, decision + rng.integers(0, 61, m), BLANK)
@@ -301,10 +309,10 @@ def _plans(
     due_year = lo + np.floor(rng.random(n) * np.maximum(hi - lo + 1, 1)).astype(np.int64)
     # a quarter move from secondary school to post-16 (before 31 March, reg 18(1)(a)); half
     # of the extract's transfers carry the move date (1 September) and type as well
-    post16 = transfer & (rng.random(n) < 0.25)
+    post16 = transfer & (extra.random(n) < 0.25)
     due = np.where(transfer, np.where(post16, _on(due_year, 3, 31), _feb15(due_year)), BLANK)
     final = np.where(transfer, np.maximum(due + rng.integers(-45, 61, n), issue), BLANK)
-    dated = transfer & (rng.random(n) < 0.5)
+    dated = transfer & (extra.random(n) < 0.5)
     moves = np.where(dated, _on(due_year, 9, 1), BLANK)
     kind = np.where(dated, post16.astype(np.int64), BLANK)
 
@@ -367,8 +375,9 @@ def generate(
     """
     rng = np.random.default_rng(seed)
     day = int(np.datetime64(as_at, "D").astype(np.int64))
-    r = _requests(rng, day, n_requests)
-    p = _plans(rng, day, n_plans, r)
+    extra = np.random.default_rng([seed, 8])  # issue 8's columns: a stream of their own
+    r = _requests(rng, day, n_requests, extra)
+    p = _plans(rng, day, n_plans, r, extra)
     n_people = n_requests + n_plans
     pid = _ids("P", rng.permutation(n_people) + 1)
     ab = ("Y", "N", "W", "A")

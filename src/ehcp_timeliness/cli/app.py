@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from ehcp_timeliness import __version__
-from ehcp_timeliness.cli import report, rules, sample, validate
-from ehcp_timeliness.cli.common import Exit, err, system_refused
+from ehcp_timeliness.cli import benchmark, logs, report, rules, run, sample, validate
+from ehcp_timeliness.cli.common import Exit, system_refused
+from ehcp_timeliness.errors import OutputError
 
 app = typer.Typer(
     name="ehcp",
@@ -46,6 +46,8 @@ app.command("validate")(validate.command)
 app.command("report")(report.command)
 app.command("rules")(rules.command)
 app.command("sample")(sample.command)
+app.command("run")(run.command)
+app.command("benchmark")(benchmark.command)
 
 
 PACKAGE = Path(__file__).resolve().parents[1]
@@ -60,13 +62,17 @@ def main() -> None:
     internal error names its type and the line of this package it came through, but not its
     message, which could quote a value from the extract.
     """
+    logs.configure()
     try:
         app()
+    except OutputError as exc:  # an output that cannot be written
+        logs.error(f"{exc}; no file was left half-written")
+        raise SystemExit(Exit.OUTPUT) from None
     except OSError as exc:  # an output folder or file that cannot be written
-        err.print(system_refused("write", exc) + "; no file was left half-written")
+        logs.error(system_refused("write", exc) + "; no file was left half-written")
         raise SystemExit(Exit.OUTPUT) from None
     except KeyboardInterrupt:
-        err.print("interrupted; no file was left half-written")
+        logs.error("interrupted; no file was left half-written")
         raise SystemExit(130) from None
     except Exception as exc:
         if os.environ.get(TRACEBACK_ENV) == "1":
@@ -74,7 +80,8 @@ def main() -> None:
         frames = traceback.extract_tb(exc.__traceback__)
         ours = [f for f in frames if Path(f.filename).is_relative_to(PACKAGE)] or frames
         at = f"{Path(ours[-1].filename).name}:{ours[-1].lineno}"
-        err.print(f"[bold red]internal error:[/] {type(exc).__name__} at {escape(at)}; no file "
-                  f"was left half-written. Please report it; {TRACEBACK_ENV}=1 shows the "
-                  "traceback.")  # fmt: skip
+        logs.error(
+            f"internal error: {type(exc).__name__} at {at}; no file was left "
+            f"half-written. Please report it; {TRACEBACK_ENV}=1 shows the traceback."
+        )
         raise SystemExit(Exit.INTERNAL) from None

@@ -2,34 +2,41 @@
 
 from __future__ import annotations
 
-from contextlib import ExitStack
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
+from ehcp_timeliness.analysis import Options, analyse, stage
+from ehcp_timeliness.cli import benchmark as bench
+from ehcp_timeliness.cli import logs
 from ehcp_timeliness.cli.common import (
     Exit,
+    LogFormatOpt,
+    LogLevelOpt,
     MappingOpt,
     Paths,
     RulesOpt,
     StrictOpt,
+    analysed,
     out,
     parse_date_option,
+    refuse_outputs_among_inputs,
     run,
     say,
 )
-from ehcp_timeliness.clocks.engine import all_dimensions, combine, evaluate_rules
 from ehcp_timeliness.clocks.rules import load_rules
-from ehcp_timeliness.load import load
-from ehcp_timeliness.report import Period, Report, build_report, parse_period, previous_census
+from ehcp_timeliness.report import Period, Report, parse_period
 from ehcp_timeliness.targets import load_targets
 from ehcp_timeliness.validate.checks import Validated
-from ehcp_timeliness.write.atomic import write_atomic, write_csv
-from ehcp_timeliness.write.cases import case_writer, write_cases
-from ehcp_timeliness.write.pack import EXCEL_MAX_ROWS, assemble, pack_dimension, write_csv_dir
+from ehcp_timeliness.write.atomic import OutputSet
+from ehcp_timeliness.write.board import write_board_pack
+from ehcp_timeliness.write.cases import case_writer
+from ehcp_timeliness.write.json import json_file, write_json
+from ehcp_timeliness.write.pack import EXCEL_MAX_ROWS
 
 
 def command(
@@ -95,6 +102,8 @@ def command(
         ),
     ] = None,
     strict: StrictOpt = False,
+    log_format: LogFormatOpt = logs.LogFormat.text,
+    log_level: LogLevelOpt = logs.LogLevel.info,
     xlsx: Annotated[
         Path | None,
         typer.Option(
@@ -125,81 +134,41 @@ def command(
             "--csv-dir", help="Also write each table of the pack as CSV into this folder."
         ),
     ] = None,
+    published: bench.PublishedOpt = None,
+    la: bench.LaOpt = None,
+    compare: bench.CompareOpt = None,
+    neighbours: bench.NeighboursOpt = None,
 ) -> None:
     """Report statutory timeliness: met, late, open, overdue and due soon, per rule."""
+    logs.configure(log_format, log_level)
     when = parse_date_option(as_at, "--as-at")
     assert when is not None
     chosen = _period(period, from_, to, when)
+    refuse_outputs_among_inputs([*paths, *([published] if published else [])],
+                                [cases_out, json_file(json_out), xlsx, csv_dir])  # fmt: skip
     rules = run(lambda: load_rules(rules_dir))
     targets = run(lambda: load_targets(targets_file))
-    validated = run(lambda: load(paths, mapping_file=mapping, as_at=when, progress=say))
-    if by is not None:
-        known = all_dimensions(validated.tables)
-        if by not in known:
-            raise typer.BadParameter(
-                f"{by!r} is not a column of the extract (dimensions: "
-                f"{', '.join(sorted(known)) or 'none'})", param_hint="--by")  # fmt: skip
-    say("evaluating rules")
-    with ExitStack() as stack:  # the case list is written while later rules are evaluated
-        add = (stack.enter_context(case_writer(cases_out, validated.tables, rules))
-               if cases_out is not None else None)  # fmt: skip
-        parts = []
-        for part in evaluate_rules(validated.tables, rules, as_at=when):
-            parts.append(part)
-            if add is not None:
-                add(part)
-        cases = combine(parts, rules)
-        report = build_report(validated, cases, rules, as_at=when, period=chosen,
-                              due_within=due_within, by=by)  # fmt: skip
-        if xlsx is not None or csv_dir is not None:
-            _board_pack(report, cases, validated, rules, targets, council=council,
-                        max_detail_rows=max_detail_rows, xlsx=xlsx, csv_dir=csv_dir,
-                        period=chosen, as_at=when, due_within=due_within)  # fmt: skip
-    if cases_out is not None:
-        say(f"wrote {len(cases):,} cases to {cases_out}")
+    spec = bench.published_spec(published, la, compare, neighbours)
+    options = Options(as_at=when, period=chosen, due_within=due_within, by=by,
+                      mapping_file=mapping, published=spec)  # fmt: skip
+    with OutputSet() as outputs:
+        sinks = [partial(case_writer, outputs.path(cases_out))] if cases_out else []
+        analysis = analysed(lambda: analyse(paths, rules, options, case_sinks=sinks))
+        with stage("write", analysis.stages) as s:
+            if xlsx is not None or csv_dir is not None:
+                write_board_pack(analysis, targets, outputs, xlsx=xlsx, csv_dir=csv_dir,
+                                 council=council, max_detail_rows=max_detail_rows)  # fmt: skip
+            if (target := json_file(json_out)) is not None:
+                write_json(analysis.report, outputs.path(target))
+            s.counts = {"files": len(outputs.pending())}
+    for written in outputs.written:
+        say(f"wrote {written}")
     if json_out == "-":
-        typer.echo(report.model_dump_json(indent=2))
+        typer.echo(analysis.report.model_dump_json(indent=2))
     else:
-        if json_out is not None:
-            text = report.model_dump_json(indent=2)
-            write_atomic(Path(json_out), lambda tmp: tmp.write_text(text, encoding="utf-8"))
-            say(f"wrote {json_out}")
-        render(report, validated)
-    if strict and validated.has_errors:
+        render(analysis.report, analysis.validated, breakdown=by is not None)
+    if strict and analysis.validated.has_errors:
         raise typer.Exit(Exit.FINDINGS)
-
-
-def _board_pack(report: Report, cases, validated: Validated, rules, targets, *, council: str,
-                max_detail_rows: int, xlsx: Path | None, csv_dir: Path | None,
-                period: Period, as_at: date, due_within: int) -> None:  # fmt: skip
-    say("assembling the board pack")
-    by = pack_dimension(validated, report.by)
-    if by != report.by:
-        report = build_report(validated, cases, rules, as_at=as_at, period=period,
-                              due_within=due_within, by=by)  # fmt: skip
-    previous = build_report(validated, cases, rules, as_at=as_at, period=period.previous(),
-                            due_within=due_within,
-                            census=previous_census(as_at, period))  # fmt: skip
-    pack = assemble(report, previous, cases, validated, rules, targets, council=council,
-                    max_detail_rows=max_detail_rows,
-                    workbook_name=(xlsx or Path("board.xlsx")).name)  # fmt: skip
-    folder = (xlsx.parent if xlsx is not None else csv_dir) or Path(".")
-    for name, full in pack.full_lists.items():
-        write_cases(full, validated.tables, rules, folder / name)
-        say(f"wrote {len(full):,} rows to {folder / name}")
-    if pack.findings_csv is not None:
-        write_csv(validated.findings, folder / pack.findings_csv)
-        say(f"wrote {len(validated.findings):,} findings to {folder / pack.findings_csv}")
-    if xlsx is not None:
-        from ehcp_timeliness.write.xlsx import (
-            write_pack,  # openpyxl costs 0.1 s at start: load late
-        )
-
-        write_pack(pack, xlsx)
-        say(f"wrote {xlsx}")
-    if csv_dir is not None:
-        written = write_csv_dir(pack, csv_dir)
-        say(f"wrote {len(written)} CSV files to {csv_dir}")
 
 
 def _period(period: str | None, start: str | None, end: str | None, as_at: date) -> Period:
@@ -225,7 +194,7 @@ def _pct(rate: float | None) -> str:
     return "" if rate is None else f"{rate:.1%}"
 
 
-def render(report: Report, validated: Validated) -> None:
+def render(report: Report, validated: Validated, *, breakdown: bool = False) -> None:
     rows = sum(s.rows_read for s in report.inputs)
     usable = sum(s.rows_usable for s in report.inputs)
     rejected = rows - usable
@@ -299,7 +268,7 @@ def render(report: Report, validated: Validated) -> None:
                            for rid in rule_ids))  # fmt: skip
     out.print(trend)
 
-    if report.by:
+    if breakdown and report.by:
         bd = Table(title=f"By {report.by}", title_justify="left")
         for name in (report.by, "Rule", "Completed", "On time", "Open", "Overdue"):
             bd.add_column(name, justify="right" if name in ("Completed", "On time", "Open",

@@ -9,16 +9,18 @@ import pandas as pd
 import typer
 from rich.table import Table
 
+from ehcp_timeliness.cli import logs
 from ehcp_timeliness.cli.common import (
     AsAtOpt,
     Exit,
     Format,
     FormatOpt,
+    LogFormatOpt,
+    LogLevelOpt,
     MappingOpt,
     Paths,
     StrictOpt,
     as_at_or_today,
-    err,
     out,
     run,
     say,
@@ -39,13 +41,16 @@ def command(
     ] = None,
     format: FormatOpt = Format.table,
     strict: StrictOpt = False,
+    log_format: LogFormatOpt = logs.LogFormat.text,
+    log_level: LogLevelOpt = logs.LogLevel.info,
 ) -> None:
     """Check extracts and list what is wrong, by file, row and column."""
+    logs.configure(log_format, log_level)
     when = as_at_or_today(as_at)
-    result = run(lambda: load(paths, mapping_file=mapping, as_at=when, progress=say))
+    result = run(lambda: load(paths, mapping_file=mapping, as_at=when))
     if findings_out is not None:
         write_csv(result.findings, findings_out)
-        err.print(f"wrote {len(result.findings):,} findings to {findings_out}")
+        say(f"wrote {len(result.findings):,} findings to {findings_out}")
     if format is Format.json:
         typer.echo(result.report().model_dump_json(indent=2))
     else:

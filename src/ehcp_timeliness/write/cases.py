@@ -3,7 +3,7 @@
 The columns are :data:`~ehcp_timeliness.clocks.engine.CASE_COLUMNS` then every dimension column of
 either table (blank where a case's table lacks it). Cases are gathered straight from the
 validated tables as Arrow columns and formatted on worker threads; the file keeps the order
-the cases are given in and is written atomically.
+the cases are given in.
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ from ehcp_timeliness.clocks.engine import (
 )
 from ehcp_timeliness.clocks.rules import RuleSet
 from ehcp_timeliness.dates import as_arrow_text
-from ehcp_timeliness.write.atomic import atomic_path
 
 #: Most cases formatted as one piece: small enough that both worker threads share the last
 #: rule's cases and the disk writes follow closely, large enough to keep per-piece costs low.
@@ -124,14 +123,16 @@ def _quote(name: str) -> str:
 
 @contextmanager
 def case_writer(
-    target: Path, tables: dict[str, pd.DataFrame], rules: RuleSet
+    path: Path, tables: dict[str, pd.DataFrame], rules: RuleSet
 ) -> Iterator[Callable[[pd.DataFrame], None]]:
-    """Stream the case list to ``target``: call the function yielded with each rule's cases.
+    """Stream the case list to ``path``: call the function yielded with each rule's cases.
 
     Each part is cut into pieces of at most :data:`CHUNK` cases, formatted on two worker
     threads (Arrow's CSV writer releases the GIL, so the caller can evaluate the next rule
-    meanwhile) and written to disk, in order, by a third. The file appears, complete, when the
-    block ends without an error; otherwise nothing is written.
+    meanwhile) and written to disk, in order, by a third. ``path`` is written directly: give
+    a temporary path (:func:`~ehcp_timeliness.write.atomic.atomic_path`, or an
+    :class:`~ehcp_timeliness.write.atomic.OutputSet`) so the file appears complete or not at
+    all. A formatting or disk error is raised when the block ends.
     """
     gather = _Gather(tables, rules)
     header = ",".join(_quote(c) for c in CASE_COLUMNS + gather.dims) + "\n"
@@ -144,8 +145,7 @@ def case_writer(
             return _csv(table, "needed")
 
     with (
-        atomic_path(target) as tmp,
-        open(tmp, "wb") as f,
+        open(path, "wb") as f,
         ThreadPoolExecutor(2) as formatters,
         ThreadPoolExecutor(1) as disk,
     ):
@@ -166,12 +166,12 @@ def case_writer(
             yield add
         finally:
             formatted.put(None)  # the disk thread stops after what is queued
-        written.result()  # a formatting or disk error raises here: the file is not put in place
+        written.result()  # a formatting or disk error raises here
 
 
 def write_cases(
-    cases: pd.DataFrame, tables: dict[str, pd.DataFrame], rules: RuleSet, target: Path
+    cases: pd.DataFrame, tables: dict[str, pd.DataFrame], rules: RuleSet, path: Path
 ) -> None:
-    """The case list with its details as CSV (UTF-8 with BOM for Excel), written atomically."""
-    with case_writer(target, tables, rules) as add:
+    """The case list with its details as CSV (UTF-8 with BOM for Excel), written to ``path``."""
+    with case_writer(path, tables, rules) as add:
         add(cases)
