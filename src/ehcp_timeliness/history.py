@@ -79,7 +79,7 @@ def plan_codes(ids: pd.Series) -> np.ndarray:
     return pd.factorize(ids)[0]
 
 
-def _sort_order(plan_code: np.ndarray, key: np.ndarray) -> np.ndarray:
+def sort_order(plan_code: np.ndarray, key: np.ndarray) -> np.ndarray:
     """Rows in (plan, key) order: the identity when they already are, else one lexsort."""
     if len(key) > 1:
         step, same = plan_code[1:] - plan_code[:-1], plan_code[1:] == plan_code[:-1]
@@ -92,7 +92,7 @@ def links(plan_code: np.ndarray, issue: np.ndarray, meeting: np.ndarray) -> Link
     """The chain links of rows given as plan codes (integers, one per plan), issue dates and
     meeting dates (``datetime64[D]``, NaT where there is no meeting). One sort (none when the
     rows come in plan and meeting order), then reductions over each plan's run of rows."""
-    order = _sort_order(plan_code, np.where(np.isnat(meeting), NEVER, meeting.astype(np.int64)))
+    order = sort_order(plan_code, np.where(np.isnat(meeting), NEVER, meeting.astype(np.int64)))
     code, meeting, issue = plan_code[order], meeting[order], issue[order]
     first = np.r_[True, code[1:] != code[:-1]] if len(code) else np.zeros(0, bool)
     starts = np.flatnonzero(first)

@@ -29,6 +29,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from ehcp_timeliness.clocks.engine import LATE, MET
+from ehcp_timeliness.history import plan_codes, sort_order
 
 D = "datetime64[D]"
 #: reg 20(10): the decision within 4 weeks of the review meeting.
@@ -57,29 +58,31 @@ def _rate(numerator: int, denominator: int) -> float | None:
 
 
 def review_decisions(plans: pd.DataFrame, census: date) -> DfeMeasure | None:
-    """DfE's review-decision measure for the plans held at ``census`` (see the module doc)."""
+    """DfE's review-decision measure for the plans held at ``census`` (see the module doc).
+
+    One sort by (plan, meeting), none when the rows already come in that order, then
+    reductions over each plan's run of rows."""
     if plans.empty:
         return None
     at = np.datetime64(census, "D")
-    code = pd.factorize(plans["plan_id"])[0]
-    n = int(code.max()) + 1
-    low = np.iinfo(np.int64).min
-
-    def per_plan(column: str, reduce: np.ufunc, fill: int) -> np.ndarray:
-        values = plans[column].to_numpy(D).astype(np.int64)
-        out = np.full(n, fill, dtype=np.int64)
-        reduce.at(out, code, values)
-        return out
-
-    issue = per_plan("plan_issue_date", np.minimum, np.iinfo(np.int64).max).astype(D)
-    cease = per_plan("cease_date", np.maximum, low).astype(D)  # NaT is the smallest int64
-    held = (issue <= at) & (np.isnat(cease) | (cease > at))
+    code = plan_codes(plans["plan_id"])
     meeting = plans["review_meeting_date"].to_numpy(D)
-    decision = plans["review_decision_date"].to_numpy(D)
-    rows = np.flatnonzero(held[code] & (meeting <= at))  # NaT compares False
-    order = rows[np.lexsort((meeting[rows], code[rows]))]
-    last = order[np.r_[code[order][1:] != code[order][:-1], True]] if len(order) else order
-    m, dec = meeting[last], decision[last]
+    # meetings after the census (and blanks) sort first, so each plan's last row is its latest
+    # meeting on or before the census, if it has one
+    key = np.where(meeting <= at, meeting.astype(np.int64), np.iinfo(np.int64).min)
+    order = sort_order(code, key)
+    code, key = code[order], key[order]
+    starts = np.flatnonzero(np.r_[True, code[1:] != code[:-1]])
+    ends = np.r_[starts[1:], len(code)] - 1
+    issue = np.minimum.reduceat(plans["plan_issue_date"].to_numpy(D).astype(np.int64)[order],
+                                starts).astype(D)  # fmt: skip
+    cease = np.maximum.reduceat(plans["cease_date"].to_numpy(D).astype(np.int64)[order],
+                                starts).astype(D)  # NaT is the smallest int64  # fmt: skip
+    held = (issue <= at) & (np.isnat(cease) | (cease > at))
+    has_meeting = key[ends] != np.iinfo(np.int64).min
+    last = order[ends[held & has_meeting]]
+    m = meeting[last]
+    dec = plans["review_decision_date"].to_numpy(D)[last]
     decided = dec <= at
     within = decided & ((dec - m) <= np.timedelta64(REVIEW_DECISION_DAYS, "D"))
     not_due = ~decided & (at <= m + np.timedelta64(REVIEW_DECISION_DAYS, "D"))
