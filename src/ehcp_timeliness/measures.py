@@ -60,27 +60,25 @@ def _rate(numerator: int, denominator: int) -> float | None:
 def review_decisions(plans: pd.DataFrame, census: date) -> DfeMeasure | None:
     """DfE's review-decision measure for the plans held at ``census`` (see the module doc).
 
-    One sort by (plan, meeting), none when the rows already come in that order, then
-    reductions over each plan's run of rows."""
+    One sort by (plan, meeting), none when the rows already come in that order (whatever the
+    census), then reductions over each plan's run of rows."""
     if plans.empty:
         return None
     at = np.datetime64(census, "D")
     code = plan_codes(plans["plan_id"])
     meeting = plans["review_meeting_date"].to_numpy(D)
-    # meetings after the census (and blanks) sort first, so each plan's last row is its latest
-    # meeting on or before the census, if it has one
-    key = np.where(meeting <= at, meeting.astype(np.int64), np.iinfo(np.int64).min)
-    order = sort_order(code, key)
-    code, key = code[order], key[order]
+    order = sort_order(code, meeting.astype(np.int64))  # NaT is the smallest int64: first
+    code = code[order]
     starts = np.flatnonzero(np.r_[True, code[1:] != code[:-1]])
-    ends = np.r_[starts[1:], len(code)] - 1
     issue = np.minimum.reduceat(plans["plan_issue_date"].to_numpy(D).astype(np.int64)[order],
                                 starts).astype(D)  # fmt: skip
     cease = np.maximum.reduceat(plans["cease_date"].to_numpy(D).astype(np.int64)[order],
                                 starts).astype(D)  # NaT is the smallest int64  # fmt: skip
     held = (issue <= at) & (np.isnat(cease) | (cease > at))
-    has_meeting = key[ends] != np.iinfo(np.int64).min
-    last = order[ends[held & has_meeting]]
+    # each plan's latest meeting on or before the census: the last such row of its run
+    on_or_before = meeting[order] <= at  # NaT compares False
+    latest = np.maximum.reduceat(np.where(on_or_before, np.arange(len(order)), -1), starts)
+    last = order[latest[held & (latest >= 0)]]
     m = meeting[last]
     dec = plans["review_decision_date"].to_numpy(D)[last]
     decided = dec <= at

@@ -231,7 +231,13 @@ def _validate_table(table: str, raws: list[RawTable], as_at: date, mapping: Mapp
 
     parsed = pd.DataFrame(index=df.index)
     as_at64 = np.datetime64(as_at)
+    given = {name for t in raws for name in t.headers}
     for name, col in spec.items():
+        if name not in given and not col.required:  # in no file: blank, nothing to check
+            parsed[name] = (np.full(len(df), np.datetime64("NaT"), dtype="datetime64[s]")
+                            if col.kind is Kind.DATE
+                            else pd.Series(pd.NA, index=df.index, dtype="string"))  # fmt: skip
+            continue
         if col.kind is Kind.DATE:
             dates, bad = parse_dates(df[name])
             blank = (dates.isna() & ~bad).to_numpy()
