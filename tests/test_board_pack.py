@@ -143,6 +143,15 @@ def test_csv_dir_holds_each_table(sample_pack):
     dfe = summary[summary["Rule"].str.startswith("dfe-")]
     assert dfe["Rule"].tolist() == ["dfe-request-decisions", "dfe-review-decisions"]
     assert dfe["Measure"].str.contains("DfE measure").all()
+    # the 20-week row's cases are those behind its rate: plans issued, less exceptions
+    report = runner.invoke(app, ["report", str(SAMPLE), "--as-at", "2025-03-31", "--period",
+                                 "2024", "--json", "-"])  # fmt: skip
+    import json
+
+    excluding = json.loads(report.stdout)["plan_20w"]["excluding_exceptions"]
+    row = summary[summary["Rule"] == "plan-20w"].iloc[0]
+    assert (row["Completed"], round(row["This period"], 4)) == (
+        excluding["completed"], excluding["rate"])  # fmt: skip
 
 
 def test_same_inputs_same_cells(sample_pack, tmp_path):

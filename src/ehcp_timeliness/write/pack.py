@@ -108,6 +108,14 @@ def _headline(report: Report, rule: str) -> float | None:
     return next(r.on_time_rate for r in report.rules if r.rule == rule)
 
 
+def _completed(report: Report, rule: str, completed: int) -> int:
+    """The cases behind a rule's headline rate: plans issued less those with an exception,
+    for the 20-week rate excluding exceptions."""
+    if rule == PLAN_20W and report.plan_20w is not None:
+        return report.plan_20w.excluding_exceptions.completed
+    return completed
+
+
 def _measure(title: str, rule: str) -> str:
     return f"{title} (excluding exceptions)" if rule == PLAN_20W else title
 
@@ -293,7 +301,8 @@ def _summary(report: Report, previous: Report, targets: Targets) -> Sheet:
             "Measure": _measure(r.title, r.rule), "Rule": r.rule,
             "This period": now, "Previous period": before, "Change": change,
             "Target": targets.target(r.rule), "Status": targets.status(r.rule, now),
-            "Completed": r.completed, "Open": r.open, "Overdue": r.overdue,
+            "Completed": _completed(report, r.rule, r.completed), "Open": r.open,
+            "Overdue": r.overdue,
             "Legal source": r.citation,
         })  # fmt: skip
         for rule, key, field_name in DFE_ROWS:
