@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -146,8 +147,6 @@ def test_csv_dir_holds_each_table(sample_pack):
     # the 20-week row's cases are those behind its rate: plans issued, less exceptions
     report = runner.invoke(app, ["report", str(SAMPLE), "--as-at", "2025-03-31", "--period",
                                  "2024", "--json", "-"])  # fmt: skip
-    import json
-
     excluding = json.loads(report.stdout)["plan_20w"]["excluding_exceptions"]
     row = summary[summary["Rule"] == "plan-20w"].iloc[0]
     assert (row["Completed"], round(row["This period"], 4)) == (
