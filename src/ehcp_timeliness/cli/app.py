@@ -8,11 +8,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from ehcp_timeliness import __version__
 from ehcp_timeliness.cli import logs, report, rules, sample, validate
-from ehcp_timeliness.cli.common import Exit, err, system_refused
+from ehcp_timeliness.cli.common import Exit, err, plain, system_refused
 
 app = typer.Typer(
     name="ehcp",
@@ -75,7 +74,7 @@ def main() -> None:
         frames = traceback.extract_tb(exc.__traceback__)
         ours = [f for f in frames if Path(f.filename).is_relative_to(PACKAGE)] or frames
         at = f"{Path(ours[-1].filename).name}:{ours[-1].lineno}"
-        err.print(f"[bold red]internal error:[/] {type(exc).__name__} at {escape(at)}; no file "
+        err.print(f"[bold red]internal error:[/] {type(exc).__name__} at {plain(at)}; no file "
                   f"was left half-written. Please report it; {TRACEBACK_ENV}=1 shows the "
                   "traceback.")  # fmt: skip
         raise SystemExit(Exit.INTERNAL) from None

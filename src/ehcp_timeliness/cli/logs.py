@@ -9,6 +9,8 @@ import sys
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from ehcp_timeliness.text import strip_controls
+
 LOGGER = "ehcp_timeliness"
 
 
@@ -39,6 +41,13 @@ class _JsonLines(logging.Formatter):
         return json.dumps(line, ensure_ascii=False)
 
 
+class _Plain(logging.Formatter):
+    """The message alone, without control characters: a file name may hold ESC sequences."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return strip_controls(super().format(record))
+
+
 def configure(fmt: LogFormat = LogFormat.text, level: LogLevel = LogLevel.info) -> None:
     """Send the tool's log records to stderr in ``fmt``, from ``level`` up (replacing any
     earlier configuration, so a command's options override the defaults)."""
@@ -46,9 +55,7 @@ def configure(fmt: LogFormat = LogFormat.text, level: LogLevel = LogLevel.info) 
     for old in list(logger.handlers):
         logger.removeHandler(old)
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
-        _JsonLines() if fmt is LogFormat.json else logging.Formatter("%(message)s")
-    )
+    handler.setFormatter(_JsonLines() if fmt is LogFormat.json else _Plain("%(message)s"))
     logger.addHandler(handler)
     logger.setLevel(level.upper())
     logger.propagate = False

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import pandas as pd
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from ehcp_timeliness.cli.common import (
     AsAtOpt,
@@ -16,10 +17,14 @@ from ehcp_timeliness.cli.common import (
     FormatOpt,
     MappingOpt,
     Paths,
+    RawCsvOpt,
     StrictOpt,
     as_at_or_today,
+    cell,
     err,
     out,
+    plain,
+    refuse_outputs_among_inputs,
     run,
 )
 from ehcp_timeliness.load import load
@@ -38,13 +43,15 @@ def command(
     ] = None,
     format: FormatOpt = Format.table,
     strict: StrictOpt = False,
+    raw_csv: RawCsvOpt = False,
 ) -> None:
     """Check extracts and list what is wrong, by file, row and column."""
     when = as_at_or_today(as_at)
+    refuse_outputs_among_inputs(paths, [findings_out])
     result = run(lambda: load(paths, mapping_file=mapping, as_at=when))
     if findings_out is not None:
-        write_csv(result.findings, findings_out)
-        err.print(f"wrote {len(result.findings):,} findings to {findings_out}")
+        write_csv(result.findings, findings_out, raw=raw_csv)
+        err.print(f"wrote {len(result.findings):,} findings to {plain(findings_out)}")
     if format is Format.json:
         typer.echo(result.report().model_dump_json(indent=2))
     else:
@@ -59,7 +66,7 @@ def render(result: Validated, shown: int = SHOWN) -> None:
         summary.add_column(name, justify="left" if name in ("File", "Table") else "right")
     for s in result.summaries:
         summary.add_row(
-            s.file,
+            cell(s.file),
             s.table,
             f"{s.rows_read:,}",
             f"{s.rows_usable:,}",
@@ -78,7 +85,7 @@ def render(result: Validated, shown: int = SHOWN) -> None:
     for code, severity, n in counts.sort_values(["severity", "n"], ascending=[True, False])[
         ["code", "severity", "n"]
     ].itertuples(index=False):
-        by_code.add_row(str(code), str(severity), f"{n:,}")
+        by_code.add_row(cell(code), cell(severity), f"{n:,}")
     out.print(by_code)
     first = Table(title=f"First {min(shown, len(f))} of {len(f):,} findings", title_justify="left")
     for name in ("File", "Row", "Column", "Value", "Code", "Message"):
@@ -86,10 +93,10 @@ def render(result: Validated, shown: int = SHOWN) -> None:
     for file, row, column, value, code, message in f.head(shown)[
         ["file", "row", "column", "value", "code", "message"]
     ].itertuples(index=False):
-        first.add_row(Path(str(file)).name, _blank(row), _blank(column), _blank(value),
-                      str(code), str(message))  # fmt: skip
+        first.add_row(cell(Path(str(file)).name), _blank(row), _blank(column), _blank(value),
+                      cell(code), cell(message))  # fmt: skip
     out.print(first)
 
 
-def _blank(value: Any) -> str:
-    return "" if pd.isna(value) else str(value)
+def _blank(value: Any) -> Text:
+    return cell("" if pd.isna(value) else value)

@@ -21,7 +21,8 @@ from types import TracebackType
 
 import pandas as pd
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+from ehcp_timeliness.write.csvsafe import defuse_frame
+
 TEMP_MARK = ".ehcp-"
 TEMP_SUFFIX = ".part"
 #: Temporary files older than this are a killed run's debris, never a live run's.
@@ -63,13 +64,19 @@ def write_atomic(target: Path, write: Callable[[Path], object]) -> None:
         write(tmp)
 
 
-def write_csv(frame: pd.DataFrame, target: Path) -> None:
-    """CSV (UTF-8 with BOM, so Excel opens it right) written atomically."""
-    write_atomic(target, lambda tmp: write_csv_to(frame, tmp))
+def write_csv(frame: pd.DataFrame, target: Path, *, raw: bool = False) -> None:
+    """CSV (UTF-8 with BOM, so Excel opens it right) written atomically; see
+    :func:`write_csv_to`."""
+    write_atomic(target, lambda tmp: write_csv_to(frame, tmp, raw=raw))
 
 
-def write_csv_to(frame: pd.DataFrame, path: Path) -> None:
-    """CSV (UTF-8 with BOM, so Excel opens it right) written straight to ``path``."""
+def write_csv_to(frame: pd.DataFrame, path: Path, *, raw: bool = False) -> None:
+    """CSV (UTF-8 with BOM, so Excel opens it right) written straight to ``path``.
+
+    Text cells and headers a spreadsheet would run as formulas are defused
+    (:mod:`.csvsafe`) unless ``raw``.
+    """
+    frame = frame if raw else defuse_frame(frame)
     frame.to_csv(path, index=False, encoding="utf-8-sig", date_format="%Y-%m-%d")
 
 

@@ -4,7 +4,9 @@ Real dates with a ``dd/mm/yyyy`` format, rates as fractions with a ``%`` format,
 integers; each table an Excel table with filters; frozen header rows where a sheet holds one
 table; widths from the content; landscape pages one page wide with the header row repeated;
 native charts on the Trend sheet; the scorecard status as a word with a red/amber/green fill
-beside it. Text that Excel would take for a formula is stored as text. The file is written to a
+beside it. Text that Excel would take for a formula is stored as text, and control characters,
+which XML cannot hold, are removed from every text cell (values were cleaned as they were read;
+this covers the rest, such as ``--council`` or a rule's title). The file is written to a
 temporary name beside the target and renamed into place, so a failed run leaves last month's
 pack as it was.
 """
@@ -26,7 +28,10 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 
-from ehcp_timeliness.write.atomic import FORMULA_START, write_atomic
+from ehcp_timeliness.dates import as_arrow_text
+from ehcp_timeliness.text import strip_controls, strip_controls_arrow
+from ehcp_timeliness.write.atomic import write_atomic
+from ehcp_timeliness.write.csvsafe import FORMULA_START
 from ehcp_timeliness.write.pack import Block, Pack, Sheet
 
 NUMBER_FORMATS = {
@@ -84,9 +89,9 @@ def _table_name(sheet: str, index: int) -> str:
     return re.sub(r"[^A-Za-z0-9_]", "_", sheet) + f"_{index + 1}"
 
 
-def _text(ws, value: object) -> object:
-    """A text cell that Excel will never evaluate."""
-    text = str(value)
+def _text(ws, value: object, clean: bool = True) -> object:
+    """A text cell that Excel will never evaluate, without characters XML cannot hold."""
+    text = strip_controls(str(value)) if clean else str(value)
     if text.startswith(FORMULA_START):
         cell = WriteOnlyCell(ws, value=text)
         cell.data_type = "s"
@@ -112,13 +117,11 @@ def _columns(ws, block: Block) -> list[list[object]]:
                     cells.append(cell)
             out.append(cells)
         elif fmt == "text":
-            cells = []
-            for v in values.astype(object).tolist():
-                if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
-                    cells.append(None)
-                else:
-                    cells.append(_text(ws, v))
-            out.append(cells)
+            # Control characters out of the whole column at once (a byte scan when there are
+            # none), rather than a regular expression per cell.
+            texts, _ = strip_controls_arrow(as_arrow_text(values.astype("string")))
+            out.append([None if v is None else _text(ws, v, clean=False)
+                        for v in texts.to_pylist()])  # fmt: skip
         else:
             cells = []
             for v in values.astype(object).tolist():
@@ -149,7 +152,7 @@ def _sheet(wb: Workbook, sheet: Sheet, index: int) -> None:
         ws.freeze_panes = f"A{first_header + 1}"
         ws.print_title_rows = f"{first_header}:{first_header}"
 
-    title = WriteOnlyCell(ws, value=sheet.title)
+    title = WriteOnlyCell(ws, value=strip_controls(sheet.title))
     title.font = Font(bold=True, size=14)
     ws.append([title])
     for note in sheet.notes:
@@ -160,7 +163,7 @@ def _sheet(wb: Workbook, sheet: Sheet, index: int) -> None:
     first_table: tuple[int, int, Block] | None = None
     for b, block in enumerate(sheet.blocks):
         if not single:
-            heading = WriteOnlyCell(ws, value=block.title)
+            heading = WriteOnlyCell(ws, value=strip_controls(block.title))
             heading.font = Font(bold=True)
             ws.append([heading])
             row += 1
@@ -174,7 +177,7 @@ def _sheet(wb: Workbook, sheet: Sheet, index: int) -> None:
         if len(block.frame):
             ref = f"A{header_row}:{last_col}{row - 1}"
             table = Table(displayName=_table_name(sheet.name, b), ref=ref)
-            table.tableColumns = [TableColumn(id=i + 1, name=str(c))
+            table.tableColumns = [TableColumn(id=i + 1, name=strip_controls(str(c)))
                                   for i, c in enumerate(block.frame.columns)]  # fmt: skip
             table.autoFilter = AutoFilter(ref=ref)
             table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
