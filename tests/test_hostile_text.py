@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 from datetime import date
 
+import pyarrow as pa
 import pytest
 from openpyxl import load_workbook
 from typer.testing import CliRunner
@@ -230,3 +231,16 @@ def test_a_status_dimension_is_renamed_and_every_output_holds(tmp_path):
     breaches = load_workbook(out / "board.xlsx")["Breaches"]
     header = [c.value for c in next(r for r in breaches.iter_rows() if r[0].value == "Rule")]
     assert header[-4:] == ["dim_Status", "dim_rule", "dim_Due Date", "dim_days_over"]
+
+
+def test_byte_level_filters_read_sliced_arrays():
+    from ehcp_timeliness.text import strip_controls_arrow
+    from ehcp_timeliness.write.csvsafe import defuse_text
+
+    arr = pa.array(["=x\x00", "ok", "£ fine", "-1", "\x9b"], pa.string())
+    cleaned, found = strip_controls_arrow(arr.slice(1, 2))  # "ok", "£ fine": nothing to do
+    assert found is None and cleaned.to_pylist() == ["ok", "£ fine"]
+    cleaned, found = strip_controls_arrow(arr.slice(3))
+    assert cleaned.to_pylist() == ["-1", ""] and found.tolist() == [False, True]
+    assert defuse_text(arr.slice(1, 2)).to_pylist() == ["ok", "£ fine"]
+    assert defuse_text(arr.slice(2, 2)).to_pylist() == ["£ fine", "'-1"]

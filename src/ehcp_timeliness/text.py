@@ -26,10 +26,7 @@ CONTROL_PATTERN = (
     r"|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x{80}-\x{9f}]"
 )
 _CONTROL_RE = re.compile(CONTROL_PATTERN.replace(r"\x{80}-\x{9f}", r"\x80-\x9f"))
-# Bytes that may start a control character in UTF-8 text: C0 and DEL, and 0xC2, the lead
-# byte of U+0080 to U+00BF (C1 controls, but also £ and °, so a hit is only a candidate).
-_CANDIDATE_BYTE = np.zeros(256, dtype=bool)
-_CANDIDATE_BYTE[[*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F, 0xC2]] = True
+_LEGAL_LOW = np.array([0x09, 0x0A, 0x0D], dtype=np.uint8)  # tab, line feed, carriage return
 
 
 def strip_controls(text: str) -> str:
@@ -41,18 +38,34 @@ def has_controls(text: str) -> bool:
     return _CONTROL_RE.search(text) is not None
 
 
+def text_buffers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """The byte offsets (one more than values, into the data) and the data bytes of a
+    ``string`` or ``large_string`` array, as numpy views: no copy."""
+    width = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+    offsets = np.frombuffer(arr.buffers()[1], dtype=width)[arr.offset : arr.offset + len(arr) + 1]
+    data = arr.buffers()[2]
+    return offsets, np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(
+        0, np.uint8
+    )
+
+
 def _may_hold_controls(arr: pa.Array) -> bool:
     """A cheap look at the bytes of a text array: False means certainly no control character.
 
-    A byte scan costs about a millisecond per million short values, where the regular
-    expression costs a hundred; the expression runs only on arrays this flags.
+    A few whole-buffer comparisons cost about a millisecond per million short values, where
+    the regular expression costs a hundred; the expression runs only on arrays this flags.
+    C1 controls are U+0080 to U+009F, two bytes in UTF-8: 0xC2 then 0x80 to 0x9F.
     """
     if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
         return True
-    data = arr.buffers()[2]
-    if data is None:
-        return False
-    return bool(_CANDIDATE_BYTE[np.frombuffer(data, dtype=np.uint8)].any())
+    _, data = text_buffers(arr)
+    low = data < 0x20
+    if low.any() and not np.isin(data[low], _LEGAL_LOW).all():
+        return True
+    if (data == 0x7F).any():
+        return True
+    lead = np.flatnonzero(data[:-1] == 0xC2)
+    return bool(lead.size and ((data[lead + 1] >= 0x80) & (data[lead + 1] <= 0x9F)).any())
 
 
 def strip_controls_arrow(

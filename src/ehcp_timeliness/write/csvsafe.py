@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ehcp_timeliness.dates import as_arrow_text
+from ehcp_timeliness.text import text_buffers
 
 #: First characters that make a spreadsheet cell a formula (or hide one).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -31,14 +32,30 @@ def defuse_value(text: str) -> str:
     return QUOTE + text if text.startswith(FORMULA_START) else text
 
 
+_RISKY_BYTE = np.zeros(256, dtype=bool)
+_RISKY_BYTE[[ord(c) for c in FORMULA_START]] = True
+
+
+def _may_be_risky(arr: pa.Array) -> bool:
+    """Whether any value's first byte starts a formula: one lookup per value, no regex."""
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        return True
+    offsets, data = text_buffers(arr)
+    starts = offsets[:-1][offsets[1:] > offsets[:-1]]  # non-empty values
+    return bool(_RISKY_BYTE[data[starts]].any())
+
+
 def defuse_text(arr: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     """A text (or dictionary-encoded text) column with risky cells defused; the same array,
-    uncopied, when none is risky. One anchored RE2 match per value (about 16 ms per million);
-    a dictionary's values are checked, not its rows."""
+    uncopied, when none is risky. A look at each value's first byte (a few milliseconds per
+    million) decides whether the anchored regular expression runs at all; a dictionary's
+    values are checked, not its rows."""
     if isinstance(arr, pa.ChunkedArray):
         return pa.chunked_array([defuse_text(c) for c in arr.chunks], type=arr.type)
     if pa.types.is_dictionary(arr.type):
         return pa.DictionaryArray.from_arrays(arr.indices, defuse_text(arr.dictionary))
+    if not _may_be_risky(arr):
+        return arr
     risky = pc.fill_null(pc.match_substring_regex(arr, _RISKY), False)
     if not pc.any(risky).as_py():
         return arr
