@@ -170,8 +170,11 @@ def case_writer(
 
         try:
             yield add
-        finally:
-            formatted.put(None)  # the disk thread stops after what is queued
+        except BaseException:  # a failure, Ctrl-C or SIGTERM: drop the queued pieces, stop
+            formatters.shutdown(wait=False, cancel_futures=True)
+            formatted.put(None)
+            raise
+        formatted.put(None)  # the disk thread stops after what is queued
         written.result()  # a formatting or disk error raises here
 
 

@@ -13,6 +13,7 @@ pack as it was.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import warnings
 from pathlib import Path
@@ -30,7 +31,7 @@ from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 
 from ehcp_timeliness.dates import as_arrow_text
 from ehcp_timeliness.text import strip_controls, strip_controls_arrow
-from ehcp_timeliness.write.atomic import write_atomic
+from ehcp_timeliness.write.atomic import private_tempdir, write_atomic
 from ehcp_timeliness.write.csvsafe import FORMULA_START
 from ehcp_timeliness.write.pack import Block, Pack, Sheet
 
@@ -56,11 +57,32 @@ def write_pack(pack: Pack, target: Path) -> None:
 
 
 def write_workbook(pack: Pack, path: Path) -> None:
-    """Write the workbook straight to ``path``."""
-    wb = Workbook(write_only=True)
-    for index, sheet in enumerate(pack.sheets):
-        _sheet(wb, sheet, index)
-    wb.save(path)
+    """Write the workbook straight to ``path``.
+
+    openpyxl keeps each write-only sheet in a temporary file until it saves (tens of MB,
+    holding person ids): those go to a private folder beside ``path``, removed when this
+    returns or fails, never to the system's temporary folder.
+    """
+    with private_tempdir(path):
+        wb = Workbook(write_only=True)
+        try:
+            for index, sheet in enumerate(pack.sheets):
+                _sheet(wb, sheet, index)
+            wb.save(path)
+        except BaseException:  # a failure, Ctrl-C or SIGTERM part-way
+            _abandon(wb)
+            raise
+
+
+def _abandon(wb: Workbook) -> None:
+    """Close a failed write-only workbook's sheet streams now, innermost first, so that none
+    is left open to fail with a traceback on stderr when it is garbage-collected at exit."""
+    for ws in wb.worksheets:
+        writer = getattr(ws, "_writer", None)
+        for stream in (getattr(ws, "_rows", None), getattr(writer, "xf", None)):
+            if stream is not None:
+                with contextlib.suppress(Exception):
+                    stream.close()
 
 
 def _widths(sheet: Sheet) -> list[float]:
