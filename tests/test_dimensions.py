@@ -95,6 +95,8 @@ def test_a_mapping_cannot_name_an_unknown_column_or_an_empty_dimension(write):
         load_mapping(write("m.toml", 'schema_version = 1\n[columns]\nband = "Band"\n'))
     with pytest.raises(RulesError, match="dimensions"):
         load_mapping(write("m.toml", 'schema_version = 1\ndimensions = [" - "]\n'))
+    with pytest.raises(RulesError, match="before the first"):  # TOML: inside [columns]
+        load_mapping(write("m.toml", 'schema_version = 1\n[columns]\ndimensions = ["Band"]\n'))
 
 
 def test_person_id_is_never_read_from_an_identifying_column(write):

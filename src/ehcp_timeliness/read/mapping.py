@@ -53,6 +53,11 @@ class Mapping(BaseModel):
     @classmethod
     def _known_columns(cls, v: dict[str, str | list[str]]) -> dict[str, str | list[str]]:
         unknown = sorted(set(v) - set(_all_columns()) - set(KNOWN_DIMENSIONS))
+        if "dimensions" in unknown:  # a TOML key after [columns] belongs to [columns]
+            raise ValueError(
+                "dimensions is not a column: put dimensions = [...] before the first [table] "
+                "of the file, beside schema_version"
+            )
         if unknown:
             raise ValueError(
                 f"unknown canonical column(s): {', '.join(unknown)} (to keep another column "
