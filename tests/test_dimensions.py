@@ -125,6 +125,14 @@ def test_a_dimension_named_like_an_output_column_is_renamed(write, header):
     assert repr(new) in f["message"].iloc[0]
 
 
+def test_a_repeated_renamed_dimension_is_a_duplicate_not_a_second_dimension(write):
+    mapping = write("m.toml", 'schema_version = 1\ndimensions = ["Status"]\n')
+    path = write("r.csv", "person_id,received_date,Status,status\nP1,2024-01-02,a,b\n")
+    result = load([path], as_at=AS_AT, mapping_file=mapping)
+    assert result.tables["requests"]["dim_Status"].tolist() == ["a"]
+    assert result.findings["code"].tolist() == ["dimension-renamed", "duplicate-column"]
+
+
 def test_reserved_names_cover_every_column_written_beside_the_dimensions():
     written = [*CASE_COLUMNS, *DETAIL_HEADERS.values(), "When", "Total", "All", "Group",
                "Completed", "Met", "On time", "Target", "Open", "Overdue",

@@ -114,6 +114,7 @@ def _name_columns(
     canonical: dict[str, str] = {}
     notes: list[HeaderNote] = []
     taken = set(_SCHEMA_NAMES)
+    renamed: dict[str, str] = {}  # a dimension's own name -> the name it was kept under
 
     def drop(header: str, code: str, message: str) -> None:
         notes.append(HeaderNote(header, code, message))
@@ -149,8 +150,8 @@ def _name_columns(
             if name is None:
                 assert dim is not None
                 name = dim[0]
-            if name in canonical:
-                first = canonical[name]
+            if name in canonical or name in renamed:
+                first = canonical[renamed.get(name, name)]
                 drop(header, "duplicate-column",
                      f"a second column for {name}; the first, {first!r}, is used")  # fmt: skip
                 continue
@@ -162,6 +163,7 @@ def _name_columns(
                                    f"kept as the dimension {safe!r}, because {name!r} is the "
                                    "name of a column the tool writes or reads itself")
                     )  # fmt: skip
+                renamed[name] = safe
                 name = safe
             canonical[name] = header
             taken.add(norm_header(name))
