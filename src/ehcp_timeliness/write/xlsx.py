@@ -4,13 +4,16 @@ Real dates with a ``dd/mm/yyyy`` format, rates as fractions with a ``%`` format,
 integers; each table an Excel table with filters; frozen header rows where a sheet holds one
 table; widths from the content; landscape pages one page wide with the header row repeated;
 native charts on the Trend and Benchmark sheets; the scorecard status as a word with a
-red/amber/green fill beside it. Text that Excel would take for a formula is stored as text. The
+red/amber/green fill beside it. Text that Excel would take for a formula is stored as text, and
+control characters, which XML cannot hold, are removed from every text cell (values were
+cleaned as they were read; this covers the rest, such as ``--council`` or a rule's title). The
 file is written to a temporary name beside the target and renamed into place, so a failed run
 leaves last month's pack as it was.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 import warnings
 from pathlib import Path
@@ -26,7 +29,10 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 
-from ehcp_timeliness.write.atomic import FORMULA_START, write_atomic
+from ehcp_timeliness.dates import as_arrow_text
+from ehcp_timeliness.text import strip_controls, strip_controls_arrow
+from ehcp_timeliness.write.atomic import private_tempdir, write_atomic
+from ehcp_timeliness.write.csvsafe import FORMULA_START
 from ehcp_timeliness.write.pack import Block, Pack, Sheet
 
 NUMBER_FORMATS = {
@@ -51,11 +57,32 @@ def write_pack(pack: Pack, target: Path) -> None:
 
 
 def write_workbook(pack: Pack, path: Path) -> None:
-    """Write the workbook straight to ``path``."""
-    wb = Workbook(write_only=True)
-    for index, sheet in enumerate(pack.sheets):
-        _sheet(wb, sheet, index)
-    wb.save(path)
+    """Write the workbook straight to ``path``.
+
+    openpyxl keeps each write-only sheet in a temporary file until it saves (tens of MB,
+    holding person ids): those go to a private folder beside ``path``, removed when this
+    returns or fails, never to the system's temporary folder.
+    """
+    with private_tempdir(path):
+        wb = Workbook(write_only=True)
+        try:
+            for index, sheet in enumerate(pack.sheets):
+                _sheet(wb, sheet, index)
+            wb.save(path)
+        except BaseException:  # a failure, Ctrl-C or SIGTERM part-way
+            _abandon(wb)
+            raise
+
+
+def _abandon(wb: Workbook) -> None:
+    """Close a failed write-only workbook's sheet streams now, innermost first, so that none
+    is left open to fail with a traceback on stderr when it is garbage-collected at exit."""
+    for ws in wb.worksheets:
+        writer = getattr(ws, "_writer", None)
+        for stream in (getattr(ws, "_rows", None), getattr(writer, "xf", None)):
+            if stream is not None:
+                with contextlib.suppress(Exception):
+                    stream.close()
 
 
 def _widths(sheet: Sheet) -> list[float]:
@@ -84,9 +111,9 @@ def _table_name(sheet: str, index: int) -> str:
     return re.sub(r"[^A-Za-z0-9_]", "_", sheet) + f"_{index + 1}"
 
 
-def _text(ws, value: object) -> object:
-    """A text cell that Excel will never evaluate."""
-    text = str(value)
+def _text(ws, value: object, clean: bool = True) -> object:
+    """A text cell that Excel will never evaluate, without characters XML cannot hold."""
+    text = strip_controls(str(value)) if clean else str(value)
     if text.startswith(FORMULA_START):
         cell = WriteOnlyCell(ws, value=text)
         cell.data_type = "s"
@@ -112,13 +139,11 @@ def _columns(ws, block: Block) -> list[list[object]]:
                     cells.append(cell)
             out.append(cells)
         elif fmt == "text":
-            cells = []
-            for v in values.astype(object).tolist():
-                if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
-                    cells.append(None)
-                else:
-                    cells.append(_text(ws, v))
-            out.append(cells)
+            # Control characters out of the whole column at once (a byte scan when there are
+            # none), rather than a regular expression per cell.
+            texts, _ = strip_controls_arrow(as_arrow_text(values.astype("string")))
+            out.append([None if v is None else _text(ws, v, clean=False)
+                        for v in texts.to_pylist()])  # fmt: skip
         else:
             cells = []
             for v in values.astype(object).tolist():
@@ -150,7 +175,7 @@ def _sheet(wb: Workbook, sheet: Sheet, index: int) -> None:
         ws.freeze_panes = f"A{first_header + 1}"
         ws.print_title_rows = f"{first_header}:{first_header}"
 
-    title = WriteOnlyCell(ws, value=sheet.title)
+    title = WriteOnlyCell(ws, value=strip_controls(sheet.title))
     title.font = Font(bold=True, size=14)
     ws.append([title])
     if sheet.warning is not None:
@@ -165,7 +190,7 @@ def _sheet(wb: Workbook, sheet: Sheet, index: int) -> None:
     tables: list[tuple[int, int, Block]] = []  # (header row, last row, block) of each block
     for b, block in enumerate(sheet.blocks):
         if not single:
-            heading = WriteOnlyCell(ws, value=block.title)
+            heading = WriteOnlyCell(ws, value=strip_controls(block.title))
             heading.font = Font(bold=True)
             ws.append([heading])
             row += 1
@@ -179,7 +204,7 @@ def _sheet(wb: Workbook, sheet: Sheet, index: int) -> None:
         if len(block.frame):
             ref = f"A{header_row}:{last_col}{row - 1}"
             table = Table(displayName=_table_name(sheet.name, b), ref=ref)
-            table.tableColumns = [TableColumn(id=i + 1, name=str(c))
+            table.tableColumns = [TableColumn(id=i + 1, name=strip_controls(str(c)))
                                   for i, c in enumerate(block.frame.columns)]  # fmt: skip
             table.autoFilter = AutoFilter(ref=ref)
             table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
