@@ -7,7 +7,9 @@ Data flows one way, stage by stage, and every output is written from the result:
 3. **evaluate** every rule in force into cases (handing each rule's cases to any *case
    sinks*, such as the case-list writer, as soon as they exist, so writing overlaps the
    evaluation of the next rule);
-4. **summarise** the cases into the report, the previous period's report, and the breakdown.
+4. **summarise** the cases into the report, the previous period's report, and the breakdown;
+5. **project**, when asked (``Options.projection``): the deadline cliff, the backlog, annual
+   reviews and caseload ahead, from the same tables and cases (``ehcp_timeliness.project``).
 
 Writers (``ehcp_timeliness.write``) take an :class:`Analysis` and write it; none of them calls
 the engine again. Each stage is logged (logger ``ehcp_timeliness``) with its time and row
@@ -37,6 +39,8 @@ from ehcp_timeliness.clocks.engine import (
 from ehcp_timeliness.clocks.rules import RuleSet
 from ehcp_timeliness.errors import OutputError, os_error_line
 from ehcp_timeliness.load import read_inputs
+from ehcp_timeliness.project.models import Projections
+from ehcp_timeliness.project.options import ProjectionOptions
 from ehcp_timeliness.read.mapping import load_mapping
 from ehcp_timeliness.report import Period, Report, build_report, parse_period
 from ehcp_timeliness.validate.checks import Validated, validate
@@ -76,6 +80,8 @@ class Options:
     #: The breakdown dimension; None takes ``team`` where the extract has one.
     by: str | None = None
     mapping_file: Path | None = None
+    #: Projections to make after the summaries (``ehcp project``); None for none.
+    projection: ProjectionOptions | None = None
 
 
 @dataclass
@@ -93,6 +99,8 @@ class Analysis:
     previous: Report
     #: Seconds and counts per stage, in order.
     stages: list[StageLog] = field(default_factory=list)
+    #: The projections, when ``options.projection`` asked for them.
+    projections: Projections | None = None
 
     @property
     def as_at(self) -> date:
@@ -191,4 +199,14 @@ def analyse(
 
         report, previous = summary(period, by), summary(period.previous())
         s.counts = {"rules": len(report.rules)}
-    return Analysis(options, rules, validated, period, cases, report, previous, stages)
+    projections = None
+    if options.projection is not None:
+        from ehcp_timeliness.project.run import make_projections
+
+        with stage("project", stages) as s:
+            projections = make_projections(validated.tables, cases, rules, options.as_at,
+                                           options.projection)  # fmt: skip
+            s.counts = {"weeks ahead": options.projection.horizon_weeks,
+                        "draws": options.projection.draws}  # fmt: skip
+    return Analysis(options, rules, validated, period, cases, report, previous, stages,
+                    projections)  # fmt: skip
