@@ -62,6 +62,12 @@ ARRIVAL_WEEKS, CAPACITY_WEEKS, CALIBRATION_WEEKS, REPLAY_WEEKS = 156, 104, 52, 2
 ARRIVALS_TREND, CAPACITY_TREND = True, False
 #: Weeks of actual history shown beside the projection.
 SHOWN_HISTORY_WEEKS = 52
+#: Each order in words, for answers and assumptions.
+ORDER_TEXT = {
+    "oldest-first": "to the oldest requests first",
+    "as-recorded": "to requests of each age in the proportions seen recently",
+    "recent-rates": "to requests of each age at the recent rates, with no capacity limit",
+}
 #: Weeks ahead at which scenarios are compared.
 CHECKPOINTS = (4, 13, 26, 52, 104, 156)
 BASELINE = Scenario(name="baseline")
@@ -416,9 +422,13 @@ def _clear_by(model: BacklogModel, when: date) -> TargetAnswer:
         return TargetAnswer(question=question, answer=f"{when:%d/%m/%Y} is not within "
                             f"the {len(model.months)} weeks projected.")  # fmt: skip
     arrivals = model.arrival_point[None, :week]
+    # A weekly number of plans needs an order with a capacity: the estimated one, or plans
+    # shared as recorded where the estimate issues at recent rates with no capacity.
+    order: Order = "as-recorded" if model.order == "recent-rates" else model.order
 
     def overdue_at(capacity: float) -> float:
-        paths = model.simulate(arrivals, np.full((1, week), capacity))
+        paths = simulate(model.state, arrivals, np.full((1, week), capacity), model.hazards,
+                         order, model.limit)  # fmt: skip
         return float(paths.overdue[0, -1])
 
     recent = model.capacity.recent_mean
@@ -436,7 +446,7 @@ def _clear_by(model: BacklogModel, when: date) -> TargetAnswer:
         question=question, value=round(hi, 1), when=when,
         answer=f"About {hi:,.1f} plans a week from now on ({change} the recent "
                f"{recent:,.1f} a week) clears it by {when:%d %B %Y}, if requests arrive as "
-               "projected and plans go in the order estimated.",
+               f"projected and plans go {ORDER_TEXT[order]}.",
     )  # fmt: skip
 
 

@@ -13,7 +13,7 @@ The projection is a monthly queue:
   (per month over the last 6 months). Those awaited more than 4 weeks are the queue less
   the last 4 weeks' meetings.
 
-The band resamples the monthly rates of meetings and decisions from the last 12 months.
+The band resamples the recent months' meetings and decisions (the same months for both).
 """
 
 from __future__ import annotations
@@ -91,7 +91,8 @@ def project_reviews(
     survive = (1 - cessation_rate) ** (np.arange(len(ahead)) + 0.5)
     due_sched *= survive
     rng = np.random.default_rng(seed + 11)
-    picks = rng.integers(0, 12, size=(draws, RECENT_MONTHS))
+    # Each draw: the mean of the recent months, resampled (the same months for both rates).
+    picks = rng.integers(0, RECENT_MONTHS, size=(draws, RECENT_MONTHS)) + 12 - RECENT_MONTHS
     held_draws = held_past[picks].mean(axis=1)
     dec_draws = dec_past[picks].mean(axis=1) if dec_past is not None else None
     if new_plans_central is None or new_plans_draws is None:

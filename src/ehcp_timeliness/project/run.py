@@ -16,6 +16,7 @@ import pandas as pd
 
 from ehcp_timeliness.clocks.rules import IntervalRule, RuleSet
 from ehcp_timeliness.project.backlog import (
+    ORDER_TEXT,
     BacklogModel,
     estimate,
     next_quarter,
@@ -178,7 +179,8 @@ def answers(as_at: date, options: ProjectionOptions, cliff: Cliff, flow: FlowPro
         out.append(Answer(question=q3, answer=(
             f"About {_n(due.mean())} a month over the next {len(ahead)} months ({_n(due.min())} "
             f"to {_n(due.max())}); {_n(reviews.overdue_now)} are overdue now and "
-            f"{_n(final.overdue.value)} are projected overdue by {final.month} at the recent "
+            f"{_n(final.overdue.value)} are projected overdue by "
+            f"{np.datetime64(final.month, 'M').astype(date):%B %Y} at the recent "
             f"{_n(reviews.held_per_month)} meetings a month.")))  # fmt: skip
     else:
         out.append(Answer(question=q3, answer="Not projected: see the notes."))
@@ -242,8 +244,9 @@ def assumptions(flow: FlowProjection | None, caseload: CaseloadProjection | None
             f"Requests leave without a plan (refused, no plan, withdrawn) at the rates by age "
             f"seen over the last {p.calibration_weeks} weeks; at those rates "
             f"{p.share_to_plan:.0%} of new requests end in a plan.",
-            f"Plans go to waiting requests {p.order.replace('-', ' ')} ({p.order_chosen_by}); "
-            f"none is issued to a request younger than {p.youngest_plan_weeks} weeks.",
+            f"Plans go {ORDER_TEXT[p.order]} ({p.order}: {p.order_chosen_by})"
+            + ("." if p.order != "oldest-first" else
+               f"; none to a request younger than {p.youngest_plan_weeks} weeks."),
             f"The 20-week rate excluding exceptions assumes the recent shares of plans with an "
             f"exception flag: {p.exception_share_on_time:.0%} of those on time and "
             f"{p.exception_share_late:.0%} of those late.",

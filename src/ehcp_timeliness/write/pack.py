@@ -63,6 +63,9 @@ class Chart:
     y_title: str
     columns: list[str]  # series: columns of the sheet's first block; categories: its first
     percent: bool = False
+    #: Series drawn dashed (a projection), and a shaded band between two columns (line charts).
+    dashed: list[str] = field(default_factory=list)
+    band: tuple[str, str] | None = None
 
 
 @dataclass
@@ -183,6 +186,10 @@ def assemble(
         _data_quality(validated, cap, findings_notes),
         _breakdown(report, targets, by),
     ]
+    if analysis.projections is not None:  # ehcp project --xlsx: the Projections sheet set
+        from ehcp_timeliness.write.projections_sheet import projection_sheets
+
+        sheets += projection_sheets(analysis.projections)
     sheets[0].warning = banner
     return Pack(sheets, full_lists, findings_csv)
 
