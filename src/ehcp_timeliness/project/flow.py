@@ -202,14 +202,16 @@ def _oldest_first(stock: np.ndarray, capacity: np.ndarray, youngest_bin: int) ->
 def _as_recorded(stock: np.ndarray, capacity: np.ndarray, plan_rate: np.ndarray) -> np.ndarray:
     """Capacity shared in proportion to ``stock x plan_rate``, no bin giving more than it has:
     ``min(k x want, stock)`` summed over bins equals the capacity (or every case that can be).
+    A rate under one in a billion counts as none.
 
     ``k`` is found by raising it until the capacity is used: each round gives the capacity
     left over to the bins not yet exhausted, in proportion. Each round exhausts at least one
     more bin or uses the capacity up, so a few rounds settle it to well under a case."""
-    want = stock * plan_rate[None, :]
+    rate = np.where(plan_rate > 1e-9, plan_rate, 0.0)  # a vanishing rate takes no share
+    want = stock * rate[None, :]
     total = want.sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        k = np.where(total > 0, capacity / total, 0.0)
+        k = np.where(total > 0, capacity / np.where(total > 0, total, 1.0), 0.0)
     done = np.minimum(k[:, None] * want, stock)
     for _ in range(12):
         short = capacity - done.sum(axis=1)
