@@ -240,11 +240,12 @@ def hold_out(flows: RequestFlows, origin: int, options: ProjectionOptions,
     keep = history.weeks > -weeks
     actual_open, actual_overdue = history.open[keep], history.overdue[keep]
     actual_on_time = history.on_time[keep]
+    model = estimate(earlier, start, options, weeks, order="as-recorded", draws=0)
+    if isinstance(model, str):
+        return []
     out = []
-    for order in ORDERS:
-        model = estimate(earlier, start, options, weeks, order=order, draws=0)
-        if isinstance(model, str):
-            return []
+    for order in ORDERS:  # the same estimates, each order in turn
+        model.order = order
         paths = model.run(BASELINE, central_only=True).central
         errors = [(_mae(p[0], a), max(float(a.mean()), 1.0)) for p, a in (
             (paths.overdue, actual_overdue), (paths.open, actual_open),

@@ -126,13 +126,14 @@ def project_reviews(
     spread = run(held_draws, dec_draws, new_plans_draws[:draws])
     rows: list[ReviewMonth] = []
     due_all = _per_month(due, past)
-    for j, end in enumerate(past):
+    if decisions is not None:
+        d_start, d_due = day_numbers(decisions["start_date"]), day_numbers(decisions["due_date"])
+        d_stop = day_numbers(decisions["end_date"])
+    for j, end in enumerate(past):  # a loop over the last 12 month ends
         overdue_then = int(((due < end) & (held_day > end)).sum())
         awaited = over = None
         if decisions is not None:
-            start = day_numbers(decisions["start_date"])
-            d_due = day_numbers(decisions["due_date"])
-            waiting = (start <= end) & (day_numbers(decisions["end_date"]) > end)
+            waiting = (d_start <= end) & (d_stop > end)
             awaited, over = exact(int(waiting.sum())), exact(int((waiting & (d_due < end)).sum()))
         rows.append(ReviewMonth(month=str(np.datetime64(date_of(end), "M")), actual=True,
                                 due=exact(int(due_all[j])), held=exact(int(held_past[j])),

@@ -17,8 +17,11 @@ The model, fitted by least squares to ``log(count + 0.5)`` over a window of rece
 
 Draws for the band come from a moving-block bootstrap of the last year's residuals (blocks of
 ``BLOCK`` weeks keep runs of busy and quiet weeks together): each draw refits the model on the
-fitted values plus resampled residuals, so the level, trend and seasons vary, and adds
-resampled residual blocks to the weeks ahead, so the weeks vary too.
+fitted values plus resampled residuals, so the trend and seasons vary; resamples the recent
+weeks the level is taken from; lets the level wander as a random walk as far as it has
+wandered in the history (``drift``: the spread of the change between successive 13-week means
+of the residuals, beyond what weekly noise alone would make); and adds resampled residual
+blocks to the weeks ahead, so the weeks vary too.
 """
 
 from __future__ import annotations
@@ -67,6 +70,8 @@ class SeriesFit:
     observed: np.ndarray  # the counts fitted
     months: np.ndarray  # calendar month (0-11) of each week fitted
     phi: float = DAMPING
+    #: Weekly standard deviation of the random walk of the log level (see the docstring).
+    drift: float = 0.0
 
     @property
     def _x(self) -> np.ndarray:
@@ -137,7 +142,8 @@ class SeriesFit:
         z = np.broadcast_to(np.log(self.observed + 0.5)[:, None], (self.weeks, n))
         start = self._start(z, coef, picks)
         noise = resample(res, ahead, h).T - np.log(np.exp(res).mean())
-        return np.maximum(np.exp(self._future(months, coef, start) + noise) - 0.5, 0.0).T
+        walk = np.cumsum(rng.normal(0.0, self.drift, (h, n)), axis=0)
+        return np.maximum(np.exp(self._future(months, coef, start) + noise + walk) - 0.5, 0.0).T
 
 
 def design(trend: np.ndarray, months: np.ndarray, seasonal: bool) -> np.ndarray:
@@ -165,7 +171,19 @@ def fit(name: str, counts: np.ndarray, week_ends: np.ndarray, *, seasonal: bool 
         coef = np.zeros(x.shape[1])
         coef[0] = z.mean() if n else np.log(0.5)
     residuals = z - x @ coef
-    return SeriesFit(name, n, seasonal, trend, coef, residuals, counts, months, phi)
+    return SeriesFit(name, n, seasonal, trend, coef, residuals, counts, months, phi,
+                     drift(residuals))  # fmt: skip
+
+
+def drift(residuals: np.ndarray, span: int = 13) -> float:
+    """Weekly standard deviation of a random walk in the level that would explain how much the
+    means of successive ``span`` weeks of ``residuals`` differ, beyond their noise."""
+    if len(residuals) < 2 * span + 4:
+        return 0.0
+    means = np.convolve(residuals, np.ones(span) / span, mode="valid")
+    steps = means[span:] - means[:-span]
+    excess = steps.var() - 2 * residuals.var() / span
+    return float(np.sqrt(max(excess, 0.0) / span))
 
 
 def blocks(length: int) -> int:
