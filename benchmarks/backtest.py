@@ -24,7 +24,7 @@ from histories import write_history  # noqa: E402
 
 from ehcp_timeliness.analysis import Options, analyse  # noqa: E402
 from ehcp_timeliness.clocks.rules import load_rules  # noqa: E402
-from ehcp_timeliness.project import ProjectionOptions, backlog  # noqa: E402
+from ehcp_timeliness.project import ProjectionOptions, backlog, series  # noqa: E402
 from ehcp_timeliness.project.models import Backtest  # noqa: E402
 
 AS_AT = date(2025, 3, 31)
@@ -67,14 +67,19 @@ def main() -> None:
         print(f"\n### {name}: {len(b.origins)} origins, {b.origins[0]} to {b.origins[-1]}\n")
         print(table(b))
         if args.variants:
-            for arrivals, capacity in itertools.product([True, False], repeat=2):
+            chosen = backlog.ARRIVALS_TREND, backlog.CAPACITY_TREND, series.SHRINK
+            settings = [(a, c, True) for a, c in itertools.product([True, False], repeat=2)]
+            for arrivals, capacity, shrink in [*settings, (chosen[0], chosen[1], False)]:
                 backlog.ARRIVALS_TREND, backlog.CAPACITY_TREND = arrivals, capacity
+                series.SHRINK = shrink
                 v = run(folder, replace(options, draws=200))
                 summary = "; ".join(
                     f"{e.quantity} {e.weeks_ahead}w {e.mean_abs_pct_error:.1%}"
                     for e in v.errors if e.method == "model" and e.weeks_ahead in (13, 26)
                     and e.mean_abs_pct_error is not None)  # fmt: skip
-                print(f"- arrivals trend {arrivals}, capacity trend {capacity}: {summary}")
+                print(f"- arrivals trend {arrivals}, capacity trend {capacity}, month effects "
+                      f"shrunk {shrink}: {summary}")  # fmt: skip
+            backlog.ARRIVALS_TREND, backlog.CAPACITY_TREND, series.SHRINK = chosen
 
 
 if __name__ == "__main__":

@@ -39,6 +39,8 @@ DAMPING = 0.99
 SEASONAL_WEEKS = 104
 #: Weeks of residuals resampled for the band.
 RESAMPLED_WEEKS = 52
+#: Whether month effects are shrunk toward none by how far they stand out from noise.
+SHRINK = True
 #: Recent weeks whose mean sets the level the projection starts from.
 RECENT = 13
 
@@ -167,6 +169,8 @@ def fit(name: str, counts: np.ndarray, week_ends: np.ndarray, *, seasonal: bool 
     z = np.log(counts + 0.5)
     if n >= x.shape[1] + 2:
         coef = np.linalg.lstsq(x, z, rcond=None)[0]
+        if seasonal and SHRINK:
+            coef[2:] *= season_shrinkage(coef, z - x @ coef, n)
     else:  # too short for a trend: the mean level only
         coef = np.zeros(x.shape[1])
         coef[0] = z.mean() if n else np.log(0.5)
@@ -184,6 +188,19 @@ def drift(residuals: np.ndarray, span: int = 13) -> float:
     steps = means[span:] - means[:-span]
     excess = steps.var() - 2 * residuals.var() / span
     return float(np.sqrt(max(excess, 0.0) / span))
+
+
+def season_shrinkage(coef: np.ndarray, residuals: np.ndarray, n: int) -> float:
+    """How much of the fitted month effects to keep: ``1 - noise / spread``, at least 0.
+
+    ``spread`` is the mean square of the 12 month effects; ``noise`` what a month effect's
+    square would be from weekly noise alone (the residual variance over the weeks in a month).
+    Months that differ no more than noise would make them are taken as the same (an empirical
+    Bayes shrinkage), so a history without seasons is not given made-up ones."""
+    effects = np.r_[coef[2:], -coef[2:].sum()]
+    spread = float((effects**2).mean())
+    noise = float(residuals.var()) / max(n / 12, 1.0)
+    return max(0.0, 1 - noise / spread) if spread > 0 else 0.0
 
 
 def blocks(length: int) -> int:
