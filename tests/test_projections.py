@@ -18,7 +18,6 @@ from typer.testing import CliRunner
 
 from ehcp_timeliness.analysis import Analysis, Options, analyse
 from ehcp_timeliness.cli.app import app
-from ehcp_timeliness.clocks.engine import OPEN, OVERDUE
 from ehcp_timeliness.clocks.rules import load_rules
 from ehcp_timeliness.project import ProjectionOptions, series
 from ehcp_timeliness.project.backtest import project_at
@@ -26,7 +25,6 @@ from ehcp_timeliness.project.cliff import passing_week
 from ehcp_timeliness.project.flow import BINS, ORDERS, Hazards, _as_recorded, simulate, state_at
 from ehcp_timeliness.project.history import (
     DEADLINE_COLUMNS,
-    NEVER,
     as_recorded,
     day_of,
     request_flows,
@@ -389,5 +387,20 @@ def test_project_writes_the_pack_with_projection_sheets_and_csvs(tmp_path):
             == cliff["Open now"]).all()  # fmt: skip
 
 
-def test_statuses_are_the_engines():
-    assert (OPEN, OVERDUE) == (2, 3) and NEVER > 10**15
+def test_what_cannot_be_projected_is_said_not_guessed(tmp_path):
+    (tmp_path / "requests").mkdir()
+    (tmp_path / "plans").mkdir()
+    for name in ("requests", "plans"):
+        (tmp_path / name / f"{name}.csv").write_bytes((SAMPLE / f"{name}.csv").read_bytes())
+    only_requests = analyse([tmp_path / "requests"], RULES,
+                            Options(as_at=AS_AT, projection=FAST)).projections  # fmt: skip
+    assert only_requests.flow is not None and only_requests.caseload is None
+    assert only_requests.reviews is None and "no usable plans" in only_requests.notes[0]
+    only_plans = analyse([tmp_path / "plans"], RULES,
+                         Options(as_at=AS_AT, projection=FAST)).projections  # fmt: skip
+    assert only_plans.flow is None and only_plans.caseload is not None
+    assert "no usable requests" in only_plans.notes[0]
+    short = date(2022, 8, 31)  # 21 weeks after the sample's first request
+    early = analyse([SAMPLE], RULES, Options(as_at=short, projection=FAST)).projections
+    assert early.flow is None and "needs 26" in early.notes[0]
+    assert "Not projected" in early.answers[0].answer
