@@ -29,6 +29,7 @@ from ehcp_timeliness.project.history import (
     day_of,
     request_flows,
 )
+from ehcp_timeliness.project.metrics import errors
 from ehcp_timeliness.project.options import parse_change, parse_share, scenario
 from ehcp_timeliness.schema import Kind, columns
 
@@ -404,3 +405,14 @@ def test_what_cannot_be_projected_is_said_not_guessed(tmp_path):
     early = analyse([SAMPLE], RULES, Options(as_at=short, projection=FAST)).projections
     assert early.flow is None and "needs 26" in early.notes[0]
     assert "Not projected" in early.answers[0].answer
+
+
+def test_error_measures_by_hand():
+    e = errors(np.array([110, 90, 100.0]), np.array([100, 100, 0.0]),
+               np.array([95, 95, -1]), np.array([120, 99, 1]))  # fmt: skip
+    assert e.n == 3 and e.mean_abs_error == 40.0
+    assert e.mean_abs_pct_error == pytest.approx(0.1)  # the zero actual is left out
+    assert e.median_abs_pct_error == pytest.approx(0.1)
+    assert e.bias == pytest.approx(100 / 3)
+    assert e.coverage_80 == pytest.approx(2 / 3)  # 90 is outside 95-99
+    assert errors(np.array([1.0]), np.array([1.0])).coverage_80 is None
