@@ -158,6 +158,8 @@ def with_bands(fc: pd.DataFrame) -> pd.DataFrame:
                     bands.append((method, origin, horizon, sample.low, sample.high, sample.basis))
     table = pd.DataFrame(bands, columns=["method", "origin", "horizon", "low", "high",
                                          "band_basis"])  # fmt: skip
+    table = table.astype({"origin": fc["origin"].dtype, "horizon": fc["horizon"].dtype,
+                          "low": float, "high": float})  # fmt: skip
     out = fc.merge(table, on=["method", "origin", "horizon"], how="left")
     out["lower_80"] = out["projected"] * np.exp(out["low"])
     out["upper_80"] = out["projected"] * np.exp(out["high"])

@@ -200,6 +200,8 @@ def project_published(
     release = Release(found.folder, {k: v for k, v in found.files.items() if k in READS})
     panel, notes = panel_from_release(release)
     council = release.find_la(la, source="--la") if la is not None else None
+    if council is not None:
+        _require_census(council, panel)
     names = [n for n, spec in m.METHODS.items() if _can_run(spec, panel)]
     if method is not None and method not in names:
         raise InputError(f"{folder}: the {method} method needs newplans.csv")
@@ -394,6 +396,37 @@ def _goals(result: PublishedProjection) -> list[Goal]:
     return [beats, coverage, honest]
 
 
+def _require_census(la: LocalAuthority, panel: Panel) -> None:
+    """InputError unless the council has a census at the panel's origin to project from."""
+    rows = np.flatnonzero(panel.codes == la.old_code)
+    series = panel.caseload[rows[0]] if len(rows) else np.full(len(panel.years), np.nan)
+    if np.isfinite(series[-1]):
+        return
+    known = panel.years[np.isfinite(series)]
+    last = f" (its last is January {known[-1]}; the council was reorganised)" if len(known) else ""
+    raise InputError(f"--la: {la.label} has no January {panel.origin} census to project "
+                     f"from{last}")  # fmt: skip
+
+
+def backtest_markdown(result: PublishedProjection) -> str:
+    """The back-test as the Markdown table docs/projections-published.md quotes."""
+    lines = [
+        "| Method | Years ahead | Origins | Outcomes | Median APE | Mean APE | Bias | "
+        "80% coverage (outcomes, origins) |",
+        "|---|---:|---|---:|---:|---:|---:|---:|",
+    ]
+    for s in result.backtest:
+        span = f"{s.origins[0]}-{s.origins[-1]}" if s.origins else ""
+        bands = ", ".join(map(str, s.band_origins))
+        coverage = "" if s.coverage_80 is None else f"{s.coverage_80:.1%}"
+        name = f"**{s.method}** (default)" if s.method == result.default else s.method
+        lines.append(
+            f"| {name} | {s.horizon} | {span} | {s.outcomes} | {s.median_ape:.1f}% | "
+            f"{s.mean_ape:.1f}% | {s.bias:+.1f}% | {coverage} ({s.band_outcomes}; {bands}) |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def _council(
     la: LocalAuthority,
     panel: Panel,
@@ -409,12 +442,6 @@ def _council(
         for j, y in enumerate(panel.years)
     ]
     mine = [p for p in result.projections if p.old_la_code == la.old_code]
-    if not mine:
-        last = max((c.census_year for c in history if c.plans is not None), default=None)
-        raise InputError(
-            f"--la: {la.label} has no January {panel.origin} census to project from"
-            + (f" (its last is January {last}; the council was reorganised)" if last else "")
-        )
     council = Council(
         la=la,
         history=history,
@@ -422,7 +449,10 @@ def _council(
         band_basis=bases,
         by_method={n: _whole(v[row, -1]) for n, v in by_method.items()},
     )
-    if target is not None:
+    if not mine:
+        result.notes.append(f"{result.method} cannot project {la.name} (too short a history "
+                            "or no new plans); try another --method")  # fmt: skip
+    elif target is not None:
         council.target = _answer(la, mine[-1], target, bt, result.method, panel.origin)
     return council
 
@@ -436,9 +466,12 @@ def _answer(
     when = f"January {year} ({year - 1}/{str(year)[2:]})"
     band = (f"80% band {last.lower_80:,} to {last.upper_80:,}"
             if last.lower_80 is not None and last.upper_80 is not None else "no band")  # fmt: skip
-    if last.lower_80 is not None and last.lower_80 >= target:
+    if last.lower_80 is None or last.upper_80 is None:
+        above = "at or above" if last.projected >= target else "below"
+        verdict = f"The projection is {above} it, but there are too few past errors for a band"
+    elif last.lower_80 >= target:
         verdict = "Yes, very likely: the whole band is at or above it"
-    elif last.upper_80 is not None and last.upper_80 < target:
+    elif last.upper_80 < target:
         verdict = "Unlikely: the whole band is below it"
     elif last.projected >= target:
         verdict = "Likely, but not certain: it is inside the band, below the projection"
