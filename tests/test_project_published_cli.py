@@ -7,6 +7,7 @@ import csv
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from published_files import council, england, made_up
 from typer.testing import CliRunner
@@ -231,3 +232,32 @@ def test_a_target_without_a_band_is_answered_plainly(tmp_path):
     assert result.council is not None and result.council.target is not None
     assert "too few past errors for a band" in result.council.target.answer
     assert result.council.target.chance is None
+
+
+def test_rows_after_an_origin_in_the_files_do_not_reach_it(tmp_path):
+    """Two releases whose files agree up to the January 2022 census (and the new plans of
+    calendar 2021) but not after give the same history at that origin, and so the same
+    projections from it."""
+    from ehcp_timeliness.project.methods import METHODS
+    from ehcp_timeliness.project.published_panel import panel_from_release
+    from ehcp_timeliness.read.published import read_release
+
+    def release(folder: Path, later: str) -> Path:
+        rows = []
+        for year in range(2019, 2026):
+            period = f"{year - 1}{str(year)[2:]}"
+            plans = str(1000 + 50 * year % 7) if year <= 2022 else later
+            rows += [england(period, ehcplans="5000"), census(year, plans)]
+        made_up(folder, rows, name="caseload")
+        news = [england(str(y), new_ehc_plans="400") for y in range(2019, 2025)]
+        news += [council(str(y), new_ehc_plans="90" if y <= 2021 else later)
+                 for y in range(2019, 2025)]  # fmt: skip
+        made_up(folder, news, name="newplans")
+        return folder
+
+    a, _ = panel_from_release(read_release(release(tmp_path / "a", "5")))
+    b, _ = panel_from_release(read_release(release(tmp_path / "b", "x")))
+    assert not np.array_equal(a.caseload, b.caseload, equal_nan=True)
+    for spec in METHODS.values():
+        np.testing.assert_array_equal(spec.function(a.upto(2022), 3),
+                                      spec.function(b.upto(2022), 3), spec.name)  # fmt: skip
