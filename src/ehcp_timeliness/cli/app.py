@@ -50,6 +50,7 @@ app.command("rules")(rules.command)
 app.command("sample")(sample.command)
 app.command("run")(run.command)
 app.command("benchmark")(benchmark.command)
+# Temporary, hidden: ehcp project --published takes it over (issue 11).
 
 
 PACKAGE = Path(__file__).resolve().parents[1]

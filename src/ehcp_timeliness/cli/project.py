@@ -17,6 +17,7 @@ from rich.table import Table
 
 from ehcp_timeliness.analysis import Options, analyse, stage
 from ehcp_timeliness.cli import logs
+from ehcp_timeliness.cli import project_published as pp
 from ehcp_timeliness.cli.common import (
     LogFormatOpt,
     LogLevelOpt,
@@ -192,11 +193,39 @@ def command(
         Path | None,
         typer.Option("--targets", help="TOML file of KPI targets for the pack's scorecard."),
     ] = None,
+    published: Annotated[
+        Path | None,
+        typer.Option(
+            "--published",
+            metavar="DIR",
+            help="Instead of an extract: project every council's January caseload from DfE's "
+            "published figures in DIR (caseload.csv, and newplans.csv for the stock-flow "
+            "method), choosing the method by a back-test across all councils.",
+        ),
+    ] = None,
+    la: pp.LaOpt = None,
+    horizon_years: pp.HorizonYearsOpt = 3,
+    csv: pp.CsvOpt = None,
+    method: pp.MethodOpt = None,
+    target: pp.TargetOpt = None,
     log_format: LogFormatOpt = logs.LogFormat.text,
     log_level: LogLevelOpt = logs.LogLevel.info,
 ) -> None:
-    """Project the deadline cliff, the assessment backlog, annual reviews and caseload."""
+    """Project the deadline cliff, the assessment backlog, annual reviews and caseload; or,
+    with --published, every council's caseload from DfE's published figures."""
     logs.configure(log_format, log_level)
+    if published is not None:
+        if paths:
+            raise typer.BadParameter("give an extract or --published, not both",
+                                     param_hint="--published")  # fmt: skip
+        pp.run_published(published=published, la=la, horizon_years=horizon_years, csv=csv,
+                         backtest=backtest, json_out=json_out, seed=seed, method=method,
+                         target=target)  # fmt: skip
+        return
+    published_only = {"--la": la, "--csv": csv, "--method": method, "--target": target}
+    for name, value in published_only.items():
+        if value is not None:
+            raise typer.BadParameter("only with --published", param_hint=name)
     if not paths:
         raise typer.BadParameter("give the extract files or folders to project from",
                                  param_hint="PATHS")  # fmt: skip
@@ -227,8 +256,8 @@ def command(
             from ehcp_timeliness.write.projections_sheet import projection_sheets
 
             write_csv_dir(Pack(projection_sheets(projections), {}), csv_dir, outputs)
-        if (target := json_file(json_out)) is not None:
-            write_json(projections, outputs.path(target))
+        if (json_path := json_file(json_out)) is not None:
+            write_json(projections, outputs.path(json_path))
         s.counts = {"files": len(outputs.pending())}
     for written in outputs.written:
         say(f"wrote {written}")

@@ -13,8 +13,9 @@ Modules, in the order the stage runs them:
 * ``backtest`` and ``metrics``: the rolling-origin back-test and its error measures;
 * ``run``: :func:`make_projections`, the stage itself; ``models`` and ``options``.
 
-Projections from DfE's published figures (``ehcp project --published``) are to be added beside
-these as their own modules; they share ``metrics`` and ``series`` (docs/projections.md).
+Projections of caseload from DfE's published figures, for every council (``ehcp project
+--published``): ``published_panel`` (councils x censuses), ``methods``, ``backtest_published``
+(rolling origins across councils, and the choice of method) and ``published`` (the result).
 """
 
 from ehcp_timeliness.project.options import ProjectionOptions
