@@ -89,7 +89,7 @@ def panel_from_release(release: Release) -> tuple[Panel, list[str]]:
         new_table = release.table("newplans")
         notes += new_table.notes
         new_plans, england_new, _ = _matrix(new_table.headline(), "new_ehc_plans", years, codes)
-        new_plans, found = _implausible(new_table.headline(), new_plans, caseload, years, codes)
+        new_plans, found = _implausible(new_plans, caseload, years, codes)
         notes += found
     else:
         new_plans = np.full_like(caseload, np.nan)
@@ -102,38 +102,17 @@ def panel_from_release(release: Release) -> tuple[Panel, list[str]]:
 
 
 def _implausible(
-    head: pd.DataFrame,
     new_plans: np.ndarray,
     caseload: np.ndarray,
     years: np.ndarray,
     codes: np.ndarray,
 ) -> tuple[np.ndarray, list[str]]:
-    """New plans read as missing where they cannot be a council's own, with a note for each
-    kind: the figure is its region's total for the year (the 2025 release gives every
-    Yorkshire and The Humber council the region's 6,078 for 2022), or it is more than the
-    next January's caseload (new plans of a year are nearly all still live in January)."""
+    """New plans read as missing where they cannot be a council's own, with a note: more than
+    the next January's caseload (new plans of a year are nearly all still live in January).
+    A council showing its region's total is already missing: the shared reader sees to that
+    (``read.published``)."""
     notes = []
-    la = head[head["geographic_level"] == LOCAL]
-    region = head[head["geographic_level"] == "Regional"][["year", "region_code", "new_ehc_plans"]]
-    both = la.merge(region, on=["year", "region_code"], suffixes=("", "_region"))
-    size = la.groupby(["year", "region_code"])["old_la_code"].transform("size")
-    many = (
-        both[["year", "region_code"]]
-        .merge(la.assign(size=size)[["year", "region_code", "size"]].drop_duplicates(), how="left")[
-            "size"
-        ]
-        .to_numpy()
-    )
-    copied = both[(both["new_ehc_plans"] == both["new_ehc_plans_region"]) & (many > 1)]
     out = new_plans.copy()
-    row = {code: i for i, code in enumerate(codes)}
-    for (year, name), rows in copied.groupby(["year", "region_name"]):
-        for code in rows["old_la_code"]:
-            out[row[code], int(str(year)) - int(years[0])] = np.nan
-        notes.append(
-            f"newplans.csv {year}: {len(rows)} {name} councils show the region's total "
-            f"({rows['new_ehc_plans'].iloc[0]:,.0f}) as their own new plans; read as missing"
-        )
     with np.errstate(invalid="ignore"):
         over = np.zeros_like(out, dtype=bool)
         over[:, :-1] = out[:, :-1] > caseload[:, 1:]
