@@ -150,6 +150,24 @@ def test_report_refuses_to_overwrite_its_input_before_reading(tmp_path):
     assert extract.read_text() == "person_id,received_date\nP1,2024-01-01\n"
 
 
+def test_validate_refuses_to_overwrite_or_pollute_its_input_before_reading(tmp_path):
+    extract = tmp_path / "requests.csv"
+    extract.write_text("person_id,received_date\nP1,2024-01-01\n")
+    (tmp_path / "link.csv").symlink_to(extract)
+    for output, why in (
+        (extract, "is one of the inputs"),
+        (tmp_path / "link.csv", "is one of the inputs"),
+    ):
+        result = runner.invoke(app, ["validate", str(extract), "--findings-out", str(output)])
+        assert result.exit_code == 2, result.output
+        assert why in result.output
+    folder = runner.invoke(app, ["validate", str(tmp_path), "--findings-out",
+                                 str(tmp_path / "findings.csv")])  # fmt: skip
+    assert folder.exit_code == 2 and "inside the input folder" in folder.output
+    assert extract.read_text() == "person_id,received_date\nP1,2024-01-01\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.csv", "requests.csv"]
+
+
 def test_stale_temporary_files_are_cleaned_and_live_ones_left(tmp_path):
     stale = tmp_path / ".board.xlsx.ehcp-abc123.part"
     live = tmp_path / ".cases.csv.ehcp-def456.part"

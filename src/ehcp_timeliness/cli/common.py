@@ -12,14 +12,29 @@ from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+from rich.text import Text
 
 from ehcp_timeliness.cli import logs
 from ehcp_timeliness.errors import InputError, OutputError, os_error_line
 from ehcp_timeliness.read.paths import SUFFIXES
+from ehcp_timeliness.text import strip_controls
 from ehcp_timeliness.write.atomic import outputs_among_inputs
 
 # Wider than rich's 80-column fallback when stdout is a file or a pipe (scheduled runs).
 out = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
+
+
+def cell(value: object) -> Text:
+    """Text from an extract, a file name or a rules file, as a Rich table cell: shown
+    literally (``[/]`` and ``[link=...]`` are not markup), without ESC sequences or other
+    control characters."""
+    return Text(strip_controls(str(value)))
+
+
+def plain(value: object) -> str:
+    """The same text for use inside a markup string: escaped, without control characters."""
+    return escape(strip_controls(str(value)))
 
 
 class Exit(IntEnum):
@@ -73,6 +88,9 @@ RulesOpt = Annotated[Path | None, typer.Option(
     "built-in rules by id (see docs/rules.md).")]  # fmt: skip
 StrictOpt = Annotated[bool, typer.Option(
     "--strict", help="Exit 1 when any error-severity finding exists.")]  # fmt: skip
+RawCsvOpt = Annotated[bool, typer.Option(
+    "--raw-csv", help="Write CSV values exactly as read: do not defuse text a spreadsheet "
+    "would run as a formula (for tools that never evaluate formulas).")]  # fmt: skip
 
 
 def parse_date_option(value: str | None, option: str) -> date | None:
@@ -131,7 +149,8 @@ def refuse_outputs_among_inputs(inputs: list[Path], outputs: list[Path | None]) 
     """Usage error (exit 2), before anything is read, for an output that is an input."""
     problems = outputs_among_inputs(inputs, outputs, SUFFIXES)
     if problems:
-        raise typer.BadParameter("; ".join(problems) + ". Choose another output path.")
+        message = "; ".join(problems) + ". Choose another output path."
+        raise typer.BadParameter(strip_controls(message))
 
 
 def system_refused(verb: str, exc: OSError) -> str:

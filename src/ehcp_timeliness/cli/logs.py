@@ -13,6 +13,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.status import Status
 
+from ehcp_timeliness.text import strip_controls
+
 LOGGER = "ehcp_timeliness"
 
 
@@ -71,6 +73,13 @@ class _Spinner(logging.Handler):
         super().close()
 
 
+class _Plain(logging.Formatter):
+    """The message alone, without control characters: a file name may hold ESC sequences."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return strip_controls(super().format(record))
+
+
 _format = LogFormat.text
 
 
@@ -86,9 +95,7 @@ def configure(fmt: LogFormat = LogFormat.text, level: LogLevel = LogLevel.info) 
         old.close()
     handler = logging.StreamHandler(sys.stderr)
     handler.setLevel(level.upper())
-    handler.setFormatter(
-        _JsonLines() if fmt is LogFormat.json else logging.Formatter("%(message)s")
-    )
+    handler.setFormatter(_JsonLines() if fmt is LogFormat.json else _Plain("%(message)s"))
     logger.addHandler(handler)
     if fmt is LogFormat.text and sys.stderr.isatty():
         logger.addHandler(_Spinner())
@@ -106,5 +113,5 @@ def error(message: str) -> None:
         logging.getLogger(LOGGER).error(message)
     else:
         Console(stderr=True, highlight=False, soft_wrap=True).print(
-            f"[bold red]error:[/] {escape(message)}"
+            f"[bold red]error:[/] {escape(strip_controls(message))}"
         )

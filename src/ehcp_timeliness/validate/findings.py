@@ -20,6 +20,10 @@ CODES: dict[str, tuple[Severity, str]] = {
     "outcome-contradiction": ("error", "an outcome that contradicts the dates"),
     "duplicate-record": ("error", "the same record as an earlier row; the first one is used"),
     "malformed-row": ("error", "a CSV row with more cells than the header"),
+    "person-id-not-pseudonym": (
+        "error",
+        "a person_id that looks like a UPN, ULN, NHS number, name or date, not a pseudonym",
+    ),
     "outcome-date-pending": ("warning", "an outcome date on an outcome still pending"),
     "premature-final-plan": (
         "warning",
@@ -38,6 +42,12 @@ CODES: dict[str, tuple[Severity, str]] = {
         "a review history with a gap: the review is reported as unknown, not late",
     ),
     "identifying-column-dropped": ("warning", "a column identifying a child was dropped"),
+    "unknown-column-dropped": (
+        "warning",
+        "a column that is neither in the schema nor a known or declared dimension was dropped",
+    ),
+    "dimension-renamed": ("warning", "a dimension named like a column the tool writes, renamed"),
+    "control-characters-removed": ("warning", "control characters (NUL, ESC...) were removed"),
     "duplicate-column": ("warning", "two columns in one file hold the same field"),
     "sheet-ignored": (
         "warning",

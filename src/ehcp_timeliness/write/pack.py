@@ -27,7 +27,7 @@ from ehcp_timeliness.report import BACKLOG_BANDS, PLAN_20W, Report, _band
 from ehcp_timeliness.targets import DFE_REQUEST_DECISIONS, DFE_REVIEW_DECISIONS, Targets
 from ehcp_timeliness.validate.checks import Validated
 from ehcp_timeliness.validate.findings import CODES
-from ehcp_timeliness.write.atomic import FORMULA_START, OutputSet, sha256_file, write_csv_to
+from ehcp_timeliness.write.atomic import OutputSet, sha256_file, write_csv_to
 
 Format = Literal["text", "date", "month", "percent", "change", "int", "number"]
 #: The most rows Excel holds in a sheet, less the header.
@@ -68,6 +68,9 @@ class Chart:
     #: the table, side by side; a sheet of several has them beside the tables, one under
     #: another.
     block: int = 0
+    #: Series drawn dashed (a projection), and a shaded band between two columns (line charts).
+    dashed: list[str] = field(default_factory=list)
+    band: tuple[str, str] | None = None
 
 
 @dataclass
@@ -196,6 +199,10 @@ def assemble(
         _data_quality(validated, cap, findings_notes),
         _breakdown(report, targets, by),
     ]
+    if analysis.projections is not None:  # ehcp project --xlsx: the Projections sheet set
+        from ehcp_timeliness.write.projections_sheet import projection_sheets
+
+        sheets += projection_sheets(analysis.projections)
     sheets[0].warning = banner
     return Pack(sheets, full_lists, findings_csv)
 
@@ -534,20 +541,19 @@ def _breakdown(report: Report, targets: Targets, by: str | None) -> Sheet:
                  [Block("Breakdown", frame, formats)], status_column="Status")  # fmt: skip
 
 
-def write_csv_dir(pack: Pack, folder: Path, outputs: OutputSet) -> list[Path]:
+def write_csv_dir(pack: Pack, folder: Path, outputs: OutputSet, *, raw: bool = False) -> list[Path]:
     """Each sheet's tables as CSV (``Sheet.csv``, or ``Sheet - Table.csv`` where a sheet holds
-    several). Text that a spreadsheet would take for a formula gets a leading apostrophe."""
+    several). Text cells and headers a spreadsheet would take for a formula get a leading
+    apostrophe unless ``raw`` (:mod:`.csvsafe`)."""
     written = []
     for sheet in pack.sheets:
         for block in sheet.blocks:
             name = sheet.name if len(sheet.blocks) == 1 else f"{sheet.name} - {block.title}"
             frame = block.frame.copy()
-            for column in frame.columns:
+            for column in frame.columns:  # text by format: a "text" column of numbers too
                 if block.format_of(column) == "text":
-                    text = frame[column].astype("string")
-                    risky = text.str.startswith(FORMULA_START).fillna(False)
-                    frame[column] = text.where(~risky, "'" + text)
+                    frame[column] = frame[column].astype("string")
             target = folder / f"{name}.csv"
-            write_csv_to(frame, outputs.path(target))
+            write_csv_to(frame, outputs.path(target), raw=raw)
             written.append(target)
     return written
