@@ -209,3 +209,22 @@ def test_benchmark_casework_figures_are_dfes_measures_reproduced():
     # ...at the January 2025 census E1's latest meeting (1 Dec) had no decision yet and was
     # outstanding: out of the measure; the June review is not its latest
     assert (four.numerator, four.denominator) == (0, 0)
+
+
+def test_breakdown_20_week_figures_per_group_equal_each_groups_own(tmp_path):
+    # the Breakdown sheet compares the 20-week target with each group's rate excluding
+    # exceptions; the vectorised per-group figures must be plan_20w_summary's of the group
+    from ehcp_timeliness.clocks.engine import dimension_codes
+    from ehcp_timeliness.load import load
+    from ehcp_timeliness.report import plan_20w_by_group, plan_20w_summary
+
+    sample = __import__("pathlib").Path(__file__).resolve().parents[1] / "sample_data"
+    as_at = date(2025, 3, 31)
+    validated = load([sample], as_at=as_at)
+    rules = load_rules()
+    cases = evaluate(validated.tables, rules, as_at=as_at)
+    period = Period(label="2024", start=date(2024, 1, 1), end=date(2024, 12, 31))
+    codes, labels = dimension_codes(cases, validated.tables, rules, "team")
+    fast = plan_20w_by_group(cases, codes, len(labels), period)
+    for g, label in enumerate(labels):
+        assert fast[g] == plan_20w_summary(cases[codes == g], period), label

@@ -65,11 +65,15 @@ def all_dimensions(tables: dict[str, pd.DataFrame]) -> list[str]:
     return dims
 
 
-def case_tables(cases: pd.DataFrame, rules: RuleSet) -> np.ndarray:
-    """For each case, the table its rule reads ("requests", "plans" or "tribunal_orders")."""
+def case_tables(cases: pd.DataFrame, rules: RuleSet) -> pd.Categorical[str]:
+    """For each case, the table its rule reads ("requests", "plans" or "tribunal_orders"), as a
+    categorical: comparing it with a table name compares small integers, not millions of
+    strings."""
     rule = cases["rule"].array  # categorical, as evaluate_rules makes it: one lookup per rule
-    table_of = {r.id: r.table for r in rules.enabled}
-    return np.array([table_of[c] for c in rule.categories])[rule.codes]
+    names = list(TABLES)
+    table_of = {r.id: names.index(r.table) for r in rules.enabled}
+    per_rule = np.array([table_of[c] for c in rule.categories], dtype=np.int8)
+    return pd.Categorical.from_codes(per_rule[rule.codes], categories=pd.Index(names))
 
 
 def evaluate_rules(
