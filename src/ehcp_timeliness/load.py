@@ -1,4 +1,12 @@
-"""Load and validate extracts in one call: the entry point commands build on."""
+"""Load and validate extracts in one call: the entry point commands build on.
+
+Inputs are CSV and XLSX extracts in the canonical shape (any headers the mapping names), and
+DfE SEN2 returns: XML, COLLECT's Blade CSV export (a folder of ``Blade-Export_*`` files) and
+the pre-submission workbook. A return is read into the canonical ``requests`` and ``plans``
+tables (:mod:`ehcp_timeliness.read.sen2_data`), so it is validated and evaluated as any
+extract is; it is also put through the SEN2 pre-submission checks
+(:mod:`ehcp_timeliness.validate.sen2_checks`) and summarised with what it will publish.
+"""
 
 from __future__ import annotations
 
@@ -6,32 +14,119 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
+
+from ehcp_timeliness.errors import InputError
+from ehcp_timeliness.read.blade import read_blade, split_blade
 from ehcp_timeliness.read.csv import read_csv
 from ehcp_timeliness.read.mapping import load_mapping
-from ehcp_timeliness.read.paths import expand
+from ehcp_timeliness.read.paths import expand, is_xml
+from ehcp_timeliness.read.pseudonym import PseudonymKey, resolve_key
+from ehcp_timeliness.read.sen2 import read_sen2
+from ehcp_timeliness.read.sen2_data import Notes, Sen2Data, layout_notes, to_tables
+from ehcp_timeliness.read.sen2_workbook import is_sen2_workbook, read_sen2_workbook
+from ehcp_timeliness.read.tables import RawTable
 from ehcp_timeliness.read.xlsx import read_xlsx
+from ehcp_timeliness.sen2_report import summarise
 from ehcp_timeliness.validate.checks import Validated, validate
+from ehcp_timeliness.validate.findings import FINDING_COLUMNS
+from ehcp_timeliness.validate.sen2_checks import run_checks
+
+
+class NoAsAtDate(InputError):
+    """No ``--as-at`` was given and no input says when it was taken."""
 
 
 def load(
     paths: list[Path],
     *,
-    as_at: date,
+    as_at: date | None,
     mapping_file: Path | None = None,
     progress: Callable[[str], None] | None = None,
+    pseudonym_key: PseudonymKey | None = None,
+    pseudonym_key_file: Path | None = None,
+    default_as_at: date | None = None,
 ) -> Validated:
     """Read every file in ``paths`` (directories expanded) and validate them together.
+
+    The as-at date is ``as_at`` when given; else the ``ReferenceDate`` of the SEN2 returns
+    read (the latest, if they differ); else ``default_as_at``; else :class:`NoAsAtDate`.
+    ``Validated.as_at_source`` says which. Person ids of a SEN2 return are keyed hashes
+    (``pseudonym_key``, else :func:`~ehcp_timeliness.read.pseudonym.resolve_key` of
+    ``pseudonym_key_file``, made only when a return is read).
 
     Raises :class:`~ehcp_timeliness.errors.InputError` for input that cannot be read at all.
     """
     say = progress or (lambda _msg: None)
     mapping = load_mapping(mapping_file)
-    raw = []
-    for path in expand(paths):
+    raw: list[RawTable] = []
+    returns: list[Sen2Data] = []
+    key = pseudonym_key
+
+    def keyed() -> PseudonymKey:
+        nonlocal key
+        if key is None:
+            key = resolve_key(pseudonym_key_file)
+        return key
+
+    exports, files = split_blade(expand(paths))
+    for export in exports:
+        say(f"reading {export.label} (SEN2, COLLECT CSV export)")
+        returns.append(read_blade(export, keyed()))
+    for path in files:
         say(f"reading {path}")
-        if path.suffix.lower() == ".csv":
+        suffix = path.suffix.lower()
+        if suffix == ".csv":
             raw.append(read_csv(path, mapping))
+        elif is_xml(path):
+            returns.append(read_sen2(path, keyed()))
+        elif is_sen2_workbook(path):
+            returns.append(read_sen2_workbook(path, keyed()))
         else:
             raw.extend(read_xlsx(path, mapping))
+
+    when, source = _as_at(as_at, returns, raw, default_as_at)
+    extra: list[pd.DataFrame] = []
+    for data in returns:
+        census = data.reference_date or when
+        raw.extend(to_tables(data, census))
+        say(f"checking {data.file} as DfE's collection would")
+        extra += [data.findings, layout_notes(data), run_checks(data, census)]
+    if returns and key is not None and key.is_random:
+        notes = Notes(returns[0].file)
+        notes.add(
+            "return", None, None, "pseudonym-key-random",
+            "no pseudonym key was given (--pseudonym-key-file or EHCP_PSEUDONYM_KEY): person "
+            "ids are random for this run and will not match another run's",
+        )  # fmt: skip
+        extra.append(notes.frame())
     say("validating")
-    return validate(raw, as_at=as_at, mapping=mapping)
+    result = validate(raw, as_at=when, mapping=mapping)
+    result.as_at_source = source
+    if extra:
+        parts = [f for f in (result.findings, *extra) if not f.empty]
+        findings = pd.concat(parts, ignore_index=True) if parts else result.findings
+        findings = findings.sort_values(["file", "row"], kind="stable", ignore_index=True,
+                                        na_position="first")  # fmt: skip
+        findings["row"] = findings["row"].astype("Int64")
+        result.findings = findings[FINDING_COLUMNS]
+    result.returns = [summarise(data, data.reference_date or when) for data in returns]
+    return result
+
+
+def _as_at(given: date | None, returns: list[Sen2Data], raw: list[RawTable],
+           default: date | None) -> tuple[date, str]:  # fmt: skip
+    if given is not None:
+        return given, "--as-at"
+    dated = {t.reference_date: t.file for t in raw if t.reference_date is not None}
+    dated.update({d.reference_date: d.file for d in returns if d.reference_date is not None})
+    if dated:
+        latest = max(dated)
+        also = " (the latest of the returns')" if len(dated) > 1 else ""
+        return latest, f"ReferenceDate of {dated[latest]}{also}"
+    if default is not None:
+        return default, "today"
+    raise NoAsAtDate(
+        "no --as-at date was given and no input carries a reference date (a SEN2 XML return "
+        "or COLLECT export has one in its header); give --as-at YYYY-MM-DD"
+    )

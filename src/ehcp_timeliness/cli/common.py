@@ -36,7 +36,11 @@ class Format(StrEnum):
 
 Paths = Annotated[
     list[Path],
-    typer.Argument(help="Extract files (CSV, XLSX) or directories of them.", show_default=False),
+    typer.Argument(
+        help="Extract files (CSV, XLSX), SEN2 returns (XML, COLLECT's CSV export, the "
+        "pre-submission workbook), or directories of them.",
+        show_default=False,
+    ),
 ]
 MappingOpt = Annotated[
     Path | None,
@@ -49,7 +53,16 @@ AsAtOpt = Annotated[
     typer.Option(
         "--as-at",
         metavar="YYYY-MM-DD",
-        help="The date the extract was taken; dates after it are findings. Default: today.",
+        help="The date the extract was taken; dates after it are findings. Default: a SEN2 "
+        "return's ReferenceDate, else today.",
+    ),
+]
+PseudonymKeyOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--pseudonym-key-file",
+        help="File holding the secret key for SEN2 person ids (else EHCP_PSEUDONYM_KEY; "
+        "without either, ids are random for the run).",
     ),
 ]
 FormatOpt = Annotated[
@@ -78,6 +91,13 @@ def parse_date_option(value: str | None, option: str) -> date | None:
 def as_at_or_today(value: str | None) -> date:
     parsed = parse_date_option(value, "--as-at")
     return parsed if parsed is not None else date.today()
+
+
+def say_as_at(as_at: date, source: str) -> None:
+    """Say on stderr which as-at date a run used when it was not given."""
+    if source != "--as-at":
+        say(f"as-at date {as_at:%Y-%m-%d} (from the {source})" if source != "today"
+            else f"as-at date {as_at:%Y-%m-%d} (today; give --as-at to choose)")  # fmt: skip
 
 
 T = TypeVar("T")

@@ -14,16 +14,18 @@ from ehcp_timeliness.cli.common import (
     Exit,
     MappingOpt,
     Paths,
+    PseudonymKeyOpt,
     RulesOpt,
     StrictOpt,
     out,
     parse_date_option,
     run,
     say,
+    say_as_at,
 )
 from ehcp_timeliness.clocks.engine import all_dimensions, combine, evaluate_rules
 from ehcp_timeliness.clocks.rules import load_rules
-from ehcp_timeliness.load import load
+from ehcp_timeliness.load import NoAsAtDate, load
 from ehcp_timeliness.report import Period, Report, build_report, parse_period
 from ehcp_timeliness.targets import load_targets
 from ehcp_timeliness.validate.checks import Validated
@@ -35,14 +37,15 @@ from ehcp_timeliness.write.pack import EXCEL_MAX_ROWS, assemble, pack_dimension,
 def command(
     paths: Paths,
     as_at: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--as-at",
             metavar="YYYY-MM-DD",
-            help="The date the extract was taken: open cases are judged as at this date.",
+            help="The date the extract was taken: open cases are judged as at this date. "
+            "Required unless a SEN2 return gives its ReferenceDate.",
             show_default=False,
         ),
-    ],
+    ] = None,
     rules_dir: RulesOpt = None,
     mapping: MappingOpt = None,
     period: Annotated[
@@ -125,14 +128,17 @@ def command(
             "--csv-dir", help="Also write each table of the pack as CSV into this folder."
         ),
     ] = None,
+    pseudonym_key_file: PseudonymKeyOpt = None,
 ) -> None:
     """Report statutory timeliness: met, late, open, overdue and due soon, per rule."""
-    when = parse_date_option(as_at, "--as-at")
-    assert when is not None
-    chosen = _period(period, from_, to, when)
+    given = parse_date_option(as_at, "--as-at")
+    _period(period, from_, to, given or date.today())  # a malformed period fails before reading
     rules = run(lambda: load_rules(rules_dir))
     targets = run(lambda: load_targets(targets_file))
-    validated = run(lambda: load(paths, mapping_file=mapping, as_at=when, progress=say))
+    validated = run(lambda: _load(paths, mapping, given, pseudonym_key_file))
+    when = validated.as_at
+    say_as_at(when, validated.as_at_source)
+    chosen = _period(period, from_, to, when)
     if by is not None:
         known = all_dimensions(validated.tables)
         if by not in known:
@@ -167,6 +173,16 @@ def command(
         render(report, validated)
     if strict and validated.has_errors:
         raise typer.Exit(Exit.FINDINGS)
+
+
+def _load(paths: list[Path], mapping: Path | None, as_at: date | None,
+          key_file: Path | None) -> Validated:  # fmt: skip
+    try:
+        return load(paths, mapping_file=mapping, as_at=as_at, progress=say,
+                    pseudonym_key_file=key_file)  # fmt: skip
+    except NoAsAtDate:
+        raise typer.BadParameter("is required: the input has no SEN2 ReferenceDate to use",
+                                 param_hint="--as-at") from None  # fmt: skip
 
 
 def _board_pack(report: Report, cases, validated: Validated, rules, targets, *, council: str,

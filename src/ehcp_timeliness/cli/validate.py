@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,14 +17,17 @@ from ehcp_timeliness.cli.common import (
     FormatOpt,
     MappingOpt,
     Paths,
+    PseudonymKeyOpt,
     StrictOpt,
-    as_at_or_today,
     err,
     out,
+    parse_date_option,
     run,
     say,
+    say_as_at,
 )
 from ehcp_timeliness.load import load
+from ehcp_timeliness.sen2_spec import ReturnInfo
 from ehcp_timeliness.validate.checks import Validated
 from ehcp_timeliness.write.atomic import write_csv
 
@@ -39,10 +43,15 @@ def command(
     ] = None,
     format: FormatOpt = Format.table,
     strict: StrictOpt = False,
+    pseudonym_key_file: PseudonymKeyOpt = None,
 ) -> None:
-    """Check extracts and list what is wrong, by file, row and column."""
-    when = as_at_or_today(as_at)
-    result = run(lambda: load(paths, mapping_file=mapping, as_at=when, progress=say))
+    """Check extracts and list what is wrong, by file, row and column; for a SEN2 return,
+    also what DfE's collection would query and what the return will publish."""
+    when = parse_date_option(as_at, "--as-at")
+    result = run(lambda: load(paths, mapping_file=mapping, as_at=when, progress=say,
+                              pseudonym_key_file=pseudonym_key_file,
+                              default_as_at=date.today()))  # fmt: skip
+    say_as_at(result.as_at, result.as_at_source)
     if findings_out is not None:
         write_csv(result.findings, findings_out)
         err.print(f"wrote {len(result.findings):,} findings to {findings_out}")
@@ -68,6 +77,8 @@ def render(result: Validated, shown: int = SHOWN) -> None:
             f"{s.blank_rows_ignored:,}",
         )
     out.print(summary)
+    for info in result.returns:
+        render_return(info)
     f = result.findings
     if f.empty:
         out.print("No findings.")
@@ -94,3 +105,40 @@ def render(result: Validated, shown: int = SHOWN) -> None:
 
 def _blank(value: Any) -> str:
     return "" if pd.isna(value) else str(value)
+
+
+def render_return(info: ReturnInfo) -> None:
+    """A SEN2 return: what it is, and the figures DfE will publish from it."""
+    layout = f"{info.layout} layout" if info.layout else "layout not told apart"
+    out.print(
+        f"[bold]SEN2 return[/] {info.file} ({info.source}, {layout}; header year "
+        f"{info.header_year or '-'}, reference date {info.reference_date or '-'}, LA "
+        f"{info.la_code or '-'}): {info.persons:,} persons, {info.requests:,} requests "
+        f"({info.historical_requests:,} historical, carried for their plans), "
+        f"{info.plans:,} plans. Person ids: keyed hashes, "
+        + ("with a random key for this run (they will not match another run's)."
+           if info.pseudonym_key == "random" else f"key from the {info.pseudonym_key}.")
+    )  # fmt: skip
+    if info.publish is None:
+        return
+    p = info.publish
+    table = Table(title=f"What this return will publish (DfE's columns): calendar year "
+                  f"{p.calendar_year}, plans at {p.census_date:%d %B %Y}",
+                  title_justify="left")  # fmt: skip
+    for name in ("File", "Column", "Value"):
+        table.add_column(name, justify="right" if name == "Value" else "left")
+    unavailable = 0
+    for f in p.files:
+        for column, value in f.measures.items():
+            if value == "x":
+                unavailable += 1
+                continue
+            shown = f"{value:,}" if isinstance(value, int) else str(value)
+            table.add_row(f.file, column, shown)
+    out.print(table)
+    for f in p.files:
+        for note in f.notes:
+            out.print(f"{f.file}: {note}", markup=False)
+    if unavailable:
+        out.print(f"{unavailable} more columns are x (not available from the return alone, or "
+                  "a rate with nothing to divide by); --format json lists them.")  # fmt: skip

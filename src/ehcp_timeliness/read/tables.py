@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -40,6 +41,9 @@ class RawTable:
     blank_rows: int = 0
     notes: list[HeaderNote] = field(default_factory=list)
     malformed: list[tuple[int, str]] = field(default_factory=list)  # (row, what is wrong)
+    #: The date the input says it was taken (a SEN2 return's ReferenceDate): the as-at date
+    #: when none is given.
+    reference_date: date | None = None
 
 
 def norm_header(text: str) -> str:
