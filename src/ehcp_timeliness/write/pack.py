@@ -90,12 +90,18 @@ class Pack:
 
 
 def sha256_of(path: str) -> str:
-    """SHA-256 of an input file (a workbook's, for one of its sheets)."""
+    """SHA-256 of an input file (a workbook's, for one of its sheets). For an input of several
+    files named by a pattern (a COLLECT CSV export, ``folder/Blade-Export_DATE_*.csv``), of
+    each file's name and content in name order."""
     real = Path(path.split("[", 1)[0] if path.endswith("]") else path)
+    files = sorted(real.parent.glob(real.name)) if "*" in real.name else [real]
     digest = hashlib.sha256()
-    with open(real, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
+    for file in files:
+        if len(files) > 1:
+            digest.update(file.name.encode("utf-8") + b"\0")
+        with open(file, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                digest.update(chunk)
     return digest.hexdigest()
 
 
