@@ -85,6 +85,6 @@ def pseudonymise(values: pa.Array | pa.ChunkedArray, key: PseudonymKey) -> pa.Ar
     hashed = pa.array(
         [digest(key.key, v.encode("utf-8"), hashlib.sha256).hex()[:LENGTH]
          for v in distinct.to_pylist()],
-        type=pa.string(),
+        type=values.type,
     )  # fmt: skip
     return pc.take(hashed, pc.index_in(values, value_set=distinct))

@@ -15,9 +15,13 @@ for ages, and descriptions of what is wrong, and the text is dropped.
 
 from __future__ import annotations
 
+from array import array
+from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 from lxml import etree
 
 from ehcp_timeliness.errors import InputError
@@ -29,6 +33,7 @@ from ehcp_timeliness.sen2_spec import (
     HEADER,
     NAMED_PLAN,
     ORDER_MARKERS,
+    PATHS,
     PERSON,
     PLACEMENT_DETAIL,
     PLAN_DETAIL,
@@ -67,19 +72,102 @@ def _name(tag: object) -> str | None:
     return _CANONICAL.get(tag.casefold(), tag)
 
 
+class _Log:
+    """One record type's values as a flat log: for each value, one integer for the record and
+    the element (``record * width + element``) and one for its text (its place in the
+    reader's dictionary of distinct texts). Two appends per element are all the per-element
+    Python there is; repeats, columns and nulls are worked out at the end, column by column,
+    and each distinct text is held once however often it occurs."""
+
+    __slots__ = ("names", "ids", "width", "codes", "values", "n", "ints")
+
+    def __init__(self, names: list[str], *ints: str) -> None:
+        self.names = names
+        self.ids = {name: i for i, name in enumerate(names)}
+        self.width = max(len(names), 1)
+        self.codes = array("q")
+        self.values = array("i")
+        self.n = 0
+        self.ints = {name: array("q") for name in ints}
+
+    def context(self, prefix: str, names: tuple[str, ...]) -> dict[str, int]:
+        """Element name -> id, for the elements of one record nested under ``prefix``."""
+        return {name: self.ids[prefix + name] for name in names}
+
+    def frame(self, texts: pa.Array, repeated: Callable[[str, np.ndarray], None]) -> pd.DataFrame:
+        """The records as a frame: the integer columns, then one Arrow text column per
+        element (null where a record has none), its values looked up in ``texts``.
+        ``repeated(name, records)`` hears of the records that had an element twice (the
+        first is kept)."""
+        n, width = self.n, self.width
+        out: dict[str, object] = {k: _ints(v) for k, v in self.ints.items()}
+        codes = _ints(self.codes)
+        values = _ints(self.values)
+        if len(codes) and np.bincount(codes).max() > 1:  # an element twice in one record
+            twice = pd.Series(codes).duplicated().to_numpy()
+            rows, keys = np.divmod(codes[twice], width)
+            for key in np.unique(keys):
+                repeated(self.names[key], rows[keys == key])
+            codes, values = codes[~twice], values[~twice]
+        rows, keys = np.divmod(codes, width)
+        for key, name in enumerate(self.names):
+            mine = keys == key
+            if mine.all() and len(codes) == n:  # one element only, in every record, in order
+                at = values
+            else:
+                at = np.full(n, -1, dtype=np.int64)
+                at[rows[mine]] = values[mine]
+            out[name] = pd.arrays.ArrowStringArray(texts.take(pa.array(at, mask=at < 0)))
+        return pd.DataFrame(out, index=pd.RangeIndex(n))
+
+
+def _ints(values: array) -> np.ndarray:
+    """An array module array as numpy, without a copy."""
+    kind = np.int32 if values.typecode == "i" else np.int64
+    return np.frombuffer(values, dtype=kind) if len(values) else np.zeros(0, dtype=kind)
+
+
+def _names(prefix: str, names: tuple[str, ...]) -> list[str]:
+    return [prefix + name for name in names]
+
+
+#: Every column of the requests record: its own elements, then its Assessment's, NamedPlan's
+#: and ActivePlans', each container with a column of its own ("1" where present).
+REQUEST_NAMES = [
+    *REQUESTS, "Assessment", *_names("Assessment/", ASSESSMENT), "Assessment/NamedPlan",
+    *_names("Assessment/NamedPlan/", NAMED_PLAN), "ActivePlans",
+    *_names("ActivePlans/", ACTIVE_PLANS),
+]  # fmt: skip
+
+
 class _Reader:
     def __init__(self, path: Path, key: PseudonymKey) -> None:
         self.path, self.key = path, key
         self.notes = Notes(str(path))
         self.header: dict[str, str] = {}
-        self.persons: list[dict[str, object]] = []
-        self.requests: list[dict[str, object]] = []
-        self.plan_detail: list[dict[str, object]] = []
-        self.placement_detail: list[dict[str, object]] = []
-        self.sen_need: list[dict[str, object]] = []
+        self.persons = _Log(list(PERSON), "_person")
+        self.requests = _Log(REQUEST_NAMES, "_person", "_request", "_k")
+        self.plan_detail = _Log(list(PLAN_DETAIL), "_person", "_request")
+        self.placement_detail = _Log(list(PLACEMENT_DETAIL), "_person", "_request")
+        self.sen_need = _Log(list(SEN_NEED), "_person", "_request")
+        r = self.requests
+        self.in_person = self.persons.context("", PERSON)
+        self.in_request = r.context("", REQUESTS)
+        self.in_assessment = r.context("Assessment/", ASSESSMENT)
+        self.in_named = r.context("Assessment/NamedPlan/", NAMED_PLAN)
+        self.in_active = r.context("ActivePlans/", ACTIVE_PLANS)
+        self.in_plan_detail = self.plan_detail.context("", PLAN_DETAIL)
+        self.in_placement = self.placement_detail.context("", PLACEMENT_DETAIL)
+        self.in_need = self.sen_need.context("", SEN_NEED)
         self.unknown: dict[str, list[int | None]] = {}  # path -> [count, first row]
         self.repeated: dict[str, list[int | None]] = {}
         self.orders: set[str] = set()
+        #: Every distinct text read, by its number (the logs hold numbers, not texts).
+        self.strings: dict[str, int] = {"": 0, "1": 1}
+        self.row = 0  # the person being read
+        self.rid = 0  # the request being read
+        self.k = 0  # its place among the person's requests
+        self._holds: dict[int, int] = {}  # container -> the last request holding it
 
     # -- findings ---------------------------------------------------------------------
 
@@ -87,15 +175,9 @@ class _Reader:
         seen = self.unknown.setdefault(path, [0, row])
         seen[0] = int(seen[0] or 0) + 1
 
-    def _repeat(self, path: str, row: int | None) -> None:
+    def _repeat(self, path: str, row: int | None, count: int = 1) -> None:
         seen = self.repeated.setdefault(path, [0, row])
-        seen[0] = int(seen[0] or 0) + 1
-
-    def _set(self, record: dict[str, object], key: str, value: str, path: str, row: int) -> None:
-        if key in record:
-            self._repeat(path, row)
-        else:
-            record[key] = value
+        seen[0] = int(seen[0] or 0) + count
 
     # -- records ----------------------------------------------------------------------
 
@@ -116,120 +198,118 @@ class _Reader:
                 else:
                     self._unknown(f"Header/{g}/{t}", None)
 
-    def person(self, person: etree._Element, row: int) -> None:
-        record: dict[str, object] = {"_person": row}
-        k = 0
-        for el in person:
-            tag = el.tag
-            if tag == "Requests":
-                k += 1
-                self.request(el, row, k)
-            elif tag in _PERSON:
-                self._set(record, tag, el.text or "", f"Person/{tag}", row)
-            else:
+    def _record(self, log: _Log, el: etree._Element, context: dict[str, int], record: int,
+                base: str, nested: dict[str, Callable] | None = None) -> None:  # fmt: skip
+        """Log the elements of one record (``el``'s children) against ``record``; children
+        that are records themselves go to ``nested``; the rest are unknown."""
+        codes, values = log.codes.append, log.values.append
+        offset = record * log.width
+        strings = self.strings
+        for child in el:
+            tag = child.tag
+            key = context.get(tag)
+            if key is None:  # a record, a namespaced or oddly cased name, or unknown
+                if nested is not None and tag in nested:
+                    nested[tag](child)
+                    continue
                 name = _name(tag)
                 if name is None:
                     continue
-                if name == "Requests":
-                    k += 1
-                    self.request(el, row, k)
-                elif name in _PERSON:
-                    self._set(record, name, el.text or "", f"Person/{name}", row)
-                else:
-                    self._unknown(f"Person/{name}", row)
-        self.persons.append(record)
-
-    def request(self, req: etree._Element, row: int, k: int) -> None:
-        rid = len(self.requests)
-        record: dict[str, object] = {"_person": row, "_request": rid, "_k": k}
-        for el in req:
-            tag = el.tag
-            if tag in _REQUESTS:
-                self._set(record, tag, el.text or "", f"Person/Requests/{tag}", row)
-                continue
-            name = tag if tag in ("Assessment", "ActivePlans") else _name(tag)
-            if name == "Assessment":
-                if "Assessment" in record:
-                    self._repeat("Person/Requests/Assessment", row)
+                key = context.get(name)
+                if key is None:
+                    if nested is not None and name in nested:
+                        nested[name](child)
+                    else:
+                        self._unknown(f"{base}/{name}", self.row)
                     continue
-                record["Assessment"] = "1"
-                self.assessment(el, record, row, rid)
-            elif name == "ActivePlans":
-                if "ActivePlans" in record:
-                    self._repeat("Person/Requests/ActivePlans", row)
-                    continue
-                record["ActivePlans"] = "1"
-                self.active(el, record, row, rid)
-            elif name in _REQUESTS:
-                self._set(record, name, el.text or "", f"Person/Requests/{name}", row)
-            elif name is not None:
-                self._unknown(f"Person/Requests/{name}", row)
-        self.requests.append(record)
+            text = child.text
+            if text:
+                number = strings.get(text)
+                if number is None:
+                    number = strings[text] = len(strings)
+            else:
+                number = 0  # ""
+            codes(offset + key)
+            values(number)
 
-    def assessment(self, el: etree._Element, record: dict, row: int, rid: int) -> None:
-        for child in el:
-            name = _name(child.tag)
-            if name in _ASSESSMENT:
-                self._set(record, f"Assessment/{name}", child.text or "",
-                          f"Person/Requests/Assessment/{name}", row)  # fmt: skip
-            elif name == "NamedPlan":
-                if "Assessment/NamedPlan" in record:
-                    self._repeat("Person/Requests/Assessment/NamedPlan", row)
-                    continue
-                record["Assessment/NamedPlan"] = "1"
-                self.named_plan(child, record, row, rid)
-            elif name is not None:
-                self._unknown(f"Person/Requests/Assessment/{name}", row)
+    def _flag(self, name: str) -> bool:
+        """Mark the current request as holding the container ``name``; False if it already
+        does (the second is then not read)."""
+        log = self.requests
+        key = log.ids[name]
+        if self._holds.get(key) == self.rid:
+            self._repeat(f"Person/Requests/{name}", self.row)
+            return False
+        self._holds[key] = self.rid
+        log.codes.append(self.rid * log.width + key)
+        log.values.append(1)  # "1"
+        return True
 
-    def named_plan(self, el: etree._Element, record: dict, row: int, rid: int) -> None:
-        base = "Person/Requests/Assessment/NamedPlan"
-        for child in el:
-            name = _name(child.tag)
-            if name in _NAMED_PLAN:
-                self._set(record, f"Assessment/NamedPlan/{name}", child.text or "",
-                          f"{base}/{name}", row)  # fmt: skip
-            elif name == "PlanDetail":
-                self.plan_detail.append(self.leaves(child, _PLAN_DETAIL, f"{base}/PlanDetail",
-                                                    row, rid))  # fmt: skip
-            elif name is not None:
-                self._unknown(f"{base}/{name}", row)
+    def person(self, person: etree._Element, row: int) -> None:
+        log = self.persons
+        i = log.n
+        log.n += 1
+        log.ints["_person"].append(row)
+        self.row, self.k = row, 0
+        self._record(log, person, self.in_person, i, "Person", {"Requests": self.request})
 
-    def active(self, el: etree._Element, record: dict, row: int, rid: int) -> None:
-        base = "Person/Requests/ActivePlans"
-        order: list[str] = []
-        for child in el:
-            name = _name(child.tag)
-            if name in _ACTIVE:
-                self._set(record, f"ActivePlans/{name}", child.text or "", f"{base}/{name}", row)
-                if name in _ORDERED:
-                    order.append(name)
-            elif name == "PlacementDetail":
-                self.placement_detail.append(
-                    self.leaves(child, _PLACEMENT, f"{base}/PlacementDetail", row, rid)
-                )
-            elif name == "SENneed":
-                self.sen_need.append(self.leaves(child, _NEED, f"{base}/SENneed", row, rid))
-            elif name is not None:
-                self._unknown(f"{base}/{name}", row)
+    def request(self, el: etree._Element) -> None:
+        log = self.requests
+        self.rid = rid = log.n
+        log.n += 1
+        self.k += 1
+        ints = log.ints
+        ints["_person"].append(self.row)
+        ints["_request"].append(rid)
+        ints["_k"].append(self.k)
+        self._record(log, el, self.in_request, rid, "Person/Requests",
+                     {"Assessment": self.assessment, "ActivePlans": self.active})  # fmt: skip
+
+    def assessment(self, el: etree._Element) -> None:
+        if self._flag("Assessment"):
+            self._record(self.requests, el, self.in_assessment, self.rid,
+                         "Person/Requests/Assessment", {"NamedPlan": self.named_plan})  # fmt: skip
+
+    def named_plan(self, el: etree._Element) -> None:
+        if self._flag("Assessment/NamedPlan"):
+            self._record(self.requests, el, self.in_named, self.rid,
+                         "Person/Requests/Assessment/NamedPlan",
+                         {"PlanDetail": self.plan_details})  # fmt: skip
+
+    def active(self, el: etree._Element) -> None:
+        if not self._flag("ActivePlans"):
+            return
+        self._record(self.requests, el, self.in_active, self.rid, "Person/Requests/ActivePlans",
+                     {"PlacementDetail": self.placements, "SENneed": self.needs})  # fmt: skip
+        tags = [c.tag for c in el]
+        if el.tag[0] == "{":  # a namespaced file: compare local names
+            tags = [_name(t) for t in tags]
+        order = [t for t in tags if t in _ORDERED]
         if len(order) > 1 and "LastReview" in order:
             at = order.index("LastReview")
-            for other in order:
-                if other != "LastReview":
-                    pair = (("LastReview", other) if order.index(other) > at
-                            else (other, "LastReview"))  # fmt: skip
-                    if pair in ORDER_MARKERS:
-                        self.orders.add(ORDER_MARKERS[pair])
+            for i, other in enumerate(order):
+                pair = ("LastReview", other) if i > at else (other, "LastReview")
+                if other != "LastReview" and pair in ORDER_MARKERS:
+                    self.orders.add(ORDER_MARKERS[pair])
 
-    def leaves(self, el: etree._Element, allowed: frozenset[str], base: str, row: int,
-               rid: int) -> dict[str, object]:  # fmt: skip
-        record: dict[str, object] = {"_person": row, "_request": rid}
-        for child in el:
-            name = _name(child.tag)
-            if name in allowed:
-                self._set(record, name, child.text or "", f"{base}/{name}", row)
-            elif name is not None:
-                self._unknown(f"{base}/{name}", row)
-        return record
+    def _repeating(self, log: _Log, el: etree._Element, context: dict[str, int],
+                   base: str) -> None:  # fmt: skip
+        i = log.n
+        log.n += 1
+        log.ints["_person"].append(self.row)
+        log.ints["_request"].append(self.rid)
+        self._record(log, el, context, i, base)
+
+    def plan_details(self, el: etree._Element) -> None:
+        self._repeating(self.plan_detail, el, self.in_plan_detail,
+                        "Person/Requests/Assessment/NamedPlan/PlanDetail")  # fmt: skip
+
+    def placements(self, el: etree._Element) -> None:
+        self._repeating(self.placement_detail, el, self.in_placement,
+                        "Person/Requests/ActivePlans/PlacementDetail")  # fmt: skip
+
+    def needs(self, el: etree._Element) -> None:
+        self._repeating(self.sen_need, el, self.in_need, "Person/Requests/ActivePlans/SENneed")
 
     # -- the file ---------------------------------------------------------------------
 
@@ -250,15 +330,16 @@ class _Reader:
         rows, checked = 0, False
         try:
             for event, elem in events:
-                name = _name(elem.tag)
-                if not checked:  # the first event: the prolog and DOCTYPE are behind us
-                    checked = True
-                    root = elem.getroottree().getroot()
-                    _refuse_doctype(path, root)
-                    if _name(root.tag) != "Message":
-                        raise InputError(_not_sen2(path, root.tag))
                 if event == "start":
+                    if not checked:  # the first event: the prolog and DOCTYPE are behind us
+                        checked = True
+                        root = elem.getroottree().getroot()
+                        _refuse_doctype(path, root)
+                        if _name(root.tag) != "Message":
+                            raise InputError(_not_sen2(path, root.tag))
                     continue
+                tag = elem.tag
+                name = tag if tag == "Person" else _name(tag)
                 if name == "Header" and _parent_name(elem) == "Message":
                     self.header_done(elem)
                 elif name == "Person" and _parent_name(elem) == "Persons":
@@ -290,7 +371,27 @@ class _Reader:
             elif name not in (None, "Header"):
                 self._unknown(name, None)
 
+    def _frame(self, log: _Log, base: str, texts: pa.Array) -> pd.DataFrame:
+        person = log.ints["_person"]
+
+        def repeated(name: str, records: np.ndarray) -> None:
+            self._repeat(f"{base}/{name}", int(person[int(records[0])]), len(records))
+
+        return log.frame(texts, repeated)
+
     def data(self) -> Sen2Data:
+        texts = pa.array(list(self.strings), type=pa.large_string())
+        self.strings = {}  # with the names and identifiers among them
+        raw_persons = self._frame(self.persons, "Person", texts)
+        self.persons = _Log([])
+        persons = identify(raw_persons, self.key)
+        del raw_persons  # the identifying text goes no further
+        requests = self._frame(self.requests, "Person/Requests", texts)
+        persons, requests = derive_ages(persons, requests)  # and the birth date no further
+        plan_detail = self._frame(self.plan_detail, PATHS["plan_detail"], texts)
+        detail = self._frame(self.placement_detail, PATHS["placement_detail"], texts)
+        sen_need = self._frame(self.sen_need, PATHS["sen_need"], texts)
+        del texts
         for kind, seen in (("unknown", self.unknown), ("repeated", self.repeated)):
             for path, (count, first) in seen.items():
                 where = f"first at row {first}, {count:,} in all" if first else f"{count:,}"
@@ -302,45 +403,26 @@ class _Reader:
                     self.notes.add(_table(path), first, path, "sen2-repeated-element",
                                    f"appears more than once where SEN2 allows one; the first "
                                    f"is used ({where})")  # fmt: skip
-        raw_persons = _frame(self.persons, ["_person", *PERSON])
-        self.persons = []
-        persons = identify(raw_persons, self.key)
-        del raw_persons  # the identifying text goes no further
-        requests = _frame(self.requests, ["_person", "_request", "_k", *REQUESTS])
-        persons, requests = derive_ages(persons, requests)  # and the birth date no further
         markers = {f"Header/{k}" for k in self.header} | self.orders
-        for prefix, frame in (("Person", persons), ("Person/Requests", requests)):
+        for prefix, frame in (
+            ("Person", persons),
+            ("Person/Requests", requests),
+            ("Person/Requests/ActivePlans/PlacementDetail", detail),
+        ):
             markers |= {f"{prefix}/{c}" for c in frame.columns if frame[c].notna().any()}
-        detail = _frame(self.placement_detail, ["_person", "_request", *PLACEMENT_DETAIL])
-        markers |= {f"Person/Requests/ActivePlans/PlacementDetail/{c}" for c in detail.columns
-                    if detail[c].notna().any()}  # fmt: skip
         return Sen2Data(
             file=str(self.path),
             source="xml",
             header=self.header,
             persons=persons,
             requests=requests,
-            plan_detail=_frame(self.plan_detail, ["_person", "_request", *PLAN_DETAIL]),
+            plan_detail=plan_detail,
             placement_detail=detail,
-            sen_need=_frame(self.sen_need, ["_person", "_request", *SEN_NEED]),
+            sen_need=sen_need,
             findings=self.notes.frame(),
             markers=markers,
             key=self.key,
         )
-
-
-def _frame(records: list[dict[str, object]], columns: list[str]) -> pd.DataFrame:
-    """Records as a frame with at least ``columns``; None (not NaN) where a record has no
-    value."""
-    frame = pd.DataFrame.from_records(records) if records else pd.DataFrame()
-    for c in columns:
-        if c not in frame.columns:
-            frame[c] = None
-    extra = [c for c in frame.columns if c not in columns]
-    frame = frame[[*columns, *extra]]
-    text = [c for c in frame.columns if not c.startswith("_")]
-    frame[text] = frame[text].astype(object).where(frame[text].notna(), None)
-    return frame
 
 
 def _table(path: str) -> str:
@@ -351,7 +433,10 @@ def _table(path: str) -> str:
 
 def _parent_name(elem: etree._Element) -> str | None:
     parent = elem.getparent()
-    return None if parent is None else _name(parent.tag)
+    if parent is None:
+        return None
+    tag = parent.tag
+    return tag if tag == "Persons" else _name(tag)
 
 
 def _path_of(elem: etree._Element | None) -> str:

@@ -25,7 +25,7 @@ that every check and rule downstream works unchanged.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
@@ -34,7 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ehcp_timeliness import sen2_spec as spec
-from ehcp_timeliness.dates import parse_date, parse_dates
+from ehcp_timeliness.dates import as_arrow_text, parse_date, parse_dates
 from ehcp_timeliness.read.pseudonym import PseudonymKey, pseudonymise
 from ehcp_timeliness.read.tables import RawTable
 from ehcp_timeliness.sen2_spec import (
@@ -43,6 +43,7 @@ from ehcp_timeliness.sen2_spec import (
     GROUP_SEN_UNIT,
     GROUP_UKPRN,
     GROUP_URN,
+    IDENTIFYING,
     LAYOUTS,
     MARKERS,
     ORDER_MARKERS,
@@ -57,6 +58,9 @@ from ehcp_timeliness.validate.findings import CODES, FINDING_COLUMNS
 ORDERED_ELEMENTS = frozenset(t for pair in ORDER_MARKERS for t in pair)
 
 D = "datetime64[D]"
+#: Text is Arrow ``large_string`` throughout, as pandas keeps it, so nothing is copied to
+#: change its type.
+STR = pa.large_string()
 NAT = np.datetime64("NaT", "D")
 
 
@@ -95,9 +99,6 @@ class Sen2Data:
     findings: pd.DataFrame
     markers: set[str]
     key: PseudonymKey
-    #: How rows are numbered, for the docs and messages.
-    row_meaning: str = "the person's position in the file"
-    extra: dict[str, object] = field(default_factory=dict)
 
     @property
     def reference_date(self) -> date | None:
@@ -118,14 +119,41 @@ class Sen2Data:
 # --- Text helpers ---------------------------------------------------------------------
 
 
+def arrow(frame: pd.DataFrame, column: str) -> pa.Array:
+    """A column as one Arrow string array, as written (null where absent)."""
+    if column not in frame.columns:
+        return pa.nulls(len(frame), STR)
+    arr = as_arrow_text(frame[column])
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    return arr.cast(STR)
+
+
 def text(frame: pd.DataFrame, column: str) -> pa.Array:
     """A column as trimmed Arrow text, null where absent or blank."""
-    if column not in frame.columns:
-        return pa.nulls(len(frame), pa.string())
-    values = frame[column]
-    arr = pa.array(values.astype(object).where(values.notna(), None), type=pa.string())
-    trimmed = pc.utf8_trim_whitespace(arr)
-    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+    trimmed = pc.utf8_trim_whitespace(arrow(frame, column))
+    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, STR), trimmed)
+
+
+def strings(arr: pa.Array | pa.ChunkedArray) -> pd.api.extensions.ExtensionArray:
+    """Arrow text as a pandas column, without a copy."""
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    return pd.arrays.ArrowStringArray(arr.cast(STR))
+
+
+def join(*parts: pa.Array | str) -> pa.Array:
+    """Texts joined element-wise (the last argument is the separator); null if any is."""
+    return pc.binary_join_element_wise(
+        *(pa.scalar(p, STR) if isinstance(p, str) else p for p in parts)
+    )
+
+
+def take(values: pa.Array, at: np.ndarray) -> pa.Array:
+    """``values[at]``, null where ``at`` is -1."""
+    if not len(values):
+        return pa.nulls(len(at), values.type)
+    return values.take(pa.array(at, mask=at < 0))
 
 
 def upper(frame: pd.DataFrame, column: str) -> pa.Array:
@@ -137,13 +165,8 @@ def dates_of(frame: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
     and where a value is there but is not a date."""
     if column not in frame.columns:
         return np.full(len(frame), NAT), np.zeros(len(frame), dtype=bool)
-    parsed, bad = parse_dates(frame[column].astype("string"))
+    parsed, bad = parse_dates(frame[column])
     return parsed.to_numpy().astype(D), bad.to_numpy()
-
-
-def _np(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    """Arrow text as a numpy object array, None for null."""
-    return np.asarray(arr.to_numpy(zero_copy_only=False), dtype=object)
 
 
 def first_per_request(frame: pd.DataFrame, prefer: np.ndarray | None = None) -> pd.DataFrame:
@@ -204,7 +227,7 @@ def upn_problems(upn: pa.Array) -> tuple[pa.Array, np.ndarray]:
         "the UPN is not a letter, 11 digits and a final digit or letter (not I, O or S)"
     )
     message[bad_check] = "the UPN's check letter does not match its other characters"
-    return pa.array(message, type=pa.string()), bad_check
+    return pa.array(message, type=STR), bad_check
 
 
 def uln_problems(uln: pa.Array) -> tuple[pa.Array, np.ndarray]:
@@ -234,11 +257,7 @@ def uln_problems(uln: pa.Array) -> tuple[pa.Array, np.ndarray]:
                              length[wrong_length]]  # fmt: skip
     message[present & (length == 10) & ~digits] = "the ULN is not 10 digits"
     message[bad_check] = "the ULN's check digit does not match its other digits"
-    return pa.array(message, type=pa.string()), bad_check
-
-
-IDENTITY_COLUMNS = ["_person", "person_id", "id_source", "upn_problem", "upn_bad_check",
-                    "uln_problem", "uln_bad_check", "birth_date", "birth_problem"]  # fmt: skip
+    return pa.array(message, type=STR), bad_check
 
 
 def identify(raw: pd.DataFrame, key: PseudonymKey) -> pd.DataFrame:
@@ -255,12 +274,12 @@ def identify(raw: pd.DataFrame, key: PseudonymKey) -> pd.DataFrame:
     birth, birth_bad = dates_of(raw, "PersonBirthDate")
     surname = pc.utf8_lower(text(raw, "Surname"))
     forename = pc.utf8_lower(text(raw, "Forename"))
-    birth_iso = pa.array(np.datetime_as_string(birth, unit="D"), pa.string())
-    birth_iso = pc.if_else(pa.array(np.isnat(birth)), pa.scalar(None, pa.string()), birth_iso)
-    by_name = pc.binary_join_element_wise("name:", surname, "|", forename, "|", birth_iso, "")
+    birth_iso = pa.array(np.datetime_as_string(birth, unit="D"), STR)
+    birth_iso = pc.if_else(pa.array(np.isnat(birth)), pa.scalar(None, STR), birth_iso)
+    by_name = join("name:", surname, "|", forename, "|", birth_iso, "")
     basis = pc.coalesce(
-        pc.binary_join_element_wise("upn:", upn, ""),
-        pc.binary_join_element_wise("uln:", uln, ""),
+        join("upn:", upn, ""),
+        join("uln:", uln, ""),
         by_name,
     )
     source = np.full(len(raw), None, dtype=object)
@@ -273,24 +292,19 @@ def identify(raw: pd.DataFrame, key: PseudonymKey) -> pd.DataFrame:
     birth_problem[birth_bad] = "not a date"
     out = pd.DataFrame({
         "_person": raw["_person"].to_numpy(),
-        "person_id": pd.array(pseudonymise(basis, key), dtype="string"),
+        "person_id": strings(pseudonymise(basis, key)),
         "id_source": pd.array(source, dtype="string"),
-        "upn_problem": pd.array(upn_problem, dtype="string"),
+        "upn_problem": strings(upn_problem),
         "upn_bad_check": upn_bad,
-        "uln_problem": pd.array(uln_problem, dtype="string"),
+        "uln_problem": strings(uln_problem),
         "uln_bad_check": uln_bad,
         "birth_date": birth,
         "birth_problem": pd.array(birth_problem, dtype="string"),
     })  # fmt: skip
-    keep = [c for c in raw.columns if c not in IDENTIFYING_ALL and c != "_person"]
+    keep = [c for c in raw.columns if c not in IDENTIFYING and c != "_person"]
     for c in keep:
-        out[c] = raw[c].to_numpy()
+        out[c] = raw[c].array
     return out
-
-
-#: Every spelling of an identifying column a reader may hand to :func:`identify`.
-IDENTIFYING_ALL = frozenset({"Surname", "Forename", "PersonBirthDate", "PostCode", "UPN",
-                             "UniqueLearnerNumber"})  # fmt: skip
 
 
 # --- Ages and year groups -------------------------------------------------------------
@@ -340,12 +354,6 @@ def year_groups(birth: np.ndarray, on: np.ndarray) -> np.ndarray:
     return year_groups_of(cohort(birth), on)
 
 
-def _ages(years: np.ndarray) -> np.ndarray:
-    out = years.astype(str).astype(object)
-    out[years < 0] = None
-    return out
-
-
 def derive_ages(persons: pd.DataFrame, requests: pd.DataFrame) -> tuple[pd.DataFrame, ...]:
     """What the canonical tables need from the birth date, worked out while it is at hand:
     each request's age at its received date and at its plan's start, and its year group at
@@ -361,7 +369,7 @@ def derive_ages(persons: pd.DataFrame, requests: pd.DataFrame) -> tuple[pd.DataF
     requests = requests.copy()
     requests["_age_received"] = whole_years(birth, received)
     requests["_age_start"] = whole_years(birth, start)
-    requests["_year_group_received"] = year_groups(birth, received)
+    requests["_year_group_received"] = strings(pa.array(year_groups(birth, received), STR))
     cohorts = cohort(persons["birth_date"].to_numpy().astype(D))
     persons = persons.drop(columns=["birth_date"])
     persons["cohort"] = cohorts
@@ -371,7 +379,7 @@ def derive_ages(persons: pd.DataFrame, requests: pd.DataFrame) -> tuple[pd.DataF
 # --- Settings -------------------------------------------------------------------------
 
 
-def settings(records: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def settings(records: pd.DataFrame) -> tuple[pa.Array, pa.Array]:
     """``(setting, setting_group)`` of PlanDetail or PlacementDetail rows.
 
     ``setting`` is the establishment (``URN 123456``, ``UKPRN 10001234``) or the SEN2
@@ -385,23 +393,23 @@ def settings(records: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     rp = pc.fill_null(pc.equal(text(records, "ResourcedProvisionIndicator"), "1"), False)
     unit = pc.fill_null(pc.equal(text(records, "SENunitIndicator"), "1"), False)
     codes = list(SEN_SETTING)
-    labels = pa.array([SEN_SETTING[c][1] for c in codes])
-    known = pc.take(labels, pc.index_in(code, value_set=pa.array(codes)))
+    labels = pa.array([SEN_SETTING[c][1] for c in codes], STR)
+    known = pc.take(labels, pc.index_in(code, value_set=pa.array(codes, STR)))
     setting = pc.coalesce(
-        pc.binary_join_element_wise("URN ", urn, ""),
-        pc.binary_join_element_wise("UKPRN ", ukprn, ""),
+        join("URN ", urn, ""),
+        join("UKPRN ", ukprn, ""),
         known,
         code,
     )
     group = pc.coalesce(
-        pc.if_else(rp, pa.scalar(GROUP_RESOURCED), pa.scalar(None, pa.string())),
-        pc.if_else(unit, pa.scalar(GROUP_SEN_UNIT), pa.scalar(None, pa.string())),
-        pc.if_else(pc.is_valid(urn), pa.scalar(GROUP_URN), pa.scalar(None, pa.string())),
-        pc.if_else(pc.is_valid(ukprn), pa.scalar(GROUP_UKPRN), pa.scalar(None, pa.string())),
+        pc.if_else(rp, pa.scalar(GROUP_RESOURCED, STR), pa.scalar(None, STR)),
+        pc.if_else(unit, pa.scalar(GROUP_SEN_UNIT, STR), pa.scalar(None, STR)),
+        pc.if_else(pc.is_valid(urn), pa.scalar(GROUP_URN, STR), pa.scalar(None, STR)),
+        pc.if_else(pc.is_valid(ukprn), pa.scalar(GROUP_UKPRN, STR), pa.scalar(None, STR)),
         known,
         code,
     )
-    return _np(setting), _np(group)
+    return setting, group
 
 
 # --- Onto the canonical tables ------------------------------------------------------------
@@ -458,130 +466,96 @@ def to_tables(data: Sen2Data, census: date | None) -> list[RawTable]:
     only the latest review (SEN2 keeps no history). Dimensions: ``request_source``,
     ``primary_need``, ``setting``, ``setting_group``, ``age``, ``year_group``, ``sex``,
     ``ethnicity``, ``la_code``, and on plans ``transfer_la``. ``census`` is the date plans'
-    year groups are worked out at.
+    year groups are worked out at. Every column is Arrow text, as the CSV reader gives.
     """
-    r = data.requests
-    p = data.persons.set_index("_person")
-    person_pos = r["_person"].to_numpy()
-    at = p.index.get_indexer(pd.Index(person_pos))  # -1: a request whose person is missing
-    found = at >= 0
+    r, p = data.requests, data.persons
+    n = len(r)
+    at = pd.Index(p["_person"].to_numpy()).get_indexer(pd.Index(r["_person"].to_numpy()))
 
-    def per_person(column: str) -> np.ndarray:
-        values = np.full(len(r), None, dtype=object)
-        if column in p.columns:
-            col = p[column].to_numpy(dtype=object)
-            values[found] = col[at[found]]
-        return values
+    def per_person(values: pa.Array) -> pa.Array:
+        return take(values, at)  # null for a request whose person is missing
 
-    person_id = per_person("person_id")
-    cohorts = np.full(len(r), -1, dtype=np.int64)
-    cohorts[found] = p["cohort"].to_numpy(dtype=np.int64)[at[found]]
-    sex_text = pa.array(per_person("Sex"), pa.string(), from_pandas=True)
-    sex = pc.coalesce(
-        pc.utf8_upper(pc.utf8_trim_whitespace(sex_text)),
-        pc.take(
-            pa.array(list(GENDER_CURRENT.values())),
-            pc.index_in(pc.utf8_trim_whitespace(pa.array(per_person("GenderCurrent"),
-                                                         pa.string(), from_pandas=True)),
-                        value_set=pa.array(list(GENDER_CURRENT))),
-        ),
-    )  # fmt: skip
-    sex = pc.if_else(pc.equal(sex, ""), pa.scalar(None, pa.string()), sex)
-    ethnicity = pc.utf8_trim_whitespace(
-        pa.array(per_person("Ethnicity"), pa.string(), from_pandas=True)
-    )
+    person_id = per_person(arrow(p, "person_id"))
+    cohorts = np.where(at >= 0, p["cohort"].to_numpy(dtype=np.int64)[np.maximum(at, 0)], -1)
+    gender = pc.take(pa.array(list(GENDER_CURRENT.values()), STR),
+                     pc.index_in(text(p, "GenderCurrent"),
+                                 value_set=pa.array(list(GENDER_CURRENT), STR)))  # fmt: skip
+    sex = per_person(pc.coalesce(upper(p, "Sex"), gender))
+    ethnicity = per_person(text(p, "Ethnicity"))
 
     need = data.sen_need
-    primary = first_per_request(
-        need, pc.fill_null(pc.equal(text(need, "SENtypeRank"), "1"), False).to_numpy(
-            zero_copy_only=False))  # fmt: skip
-    primary = primary.loc[pc.fill_null(pc.equal(text(primary, "SENtypeRank"), "1"), False)
-                          .to_numpy(zero_copy_only=False)]  # fmt: skip
-    primary_need = _lookup(r["_request"], primary["_request"], _np(upper(primary, "SENtype")))
+    rank1 = pc.fill_null(pc.equal(text(need, "SENtypeRank"), "1"), False).to_numpy(
+        zero_copy_only=False
+    )
+    primary = need.loc[rank1]
+    primary = primary.loc[~primary["_request"].duplicated().to_numpy()]
+    primary_need = take(upper(primary, "SENtype"), _index(primary, r))
 
     named, named_group = _setting_per_request(r, data.plan_detail)
     placed, placed_group = _setting_per_request(r, data.placement_detail)
-
     source = text(r, "RequestSource")
     source_label = pc.coalesce(
-        pc.take(pa.array(list(REQUEST_SOURCE.values())),
-                pc.index_in(source, value_set=pa.array(list(REQUEST_SOURCE)))),
+        pc.take(pa.array(list(REQUEST_SOURCE.values()), STR),
+                pc.index_in(source, value_set=pa.array(list(REQUEST_SOURCE), STR))),
         source,
     )  # fmt: skip
-    at_census = np.full(len(r), np.datetime64(census, "D") if census else NAT)
-
+    at_census = np.full(n, np.datetime64(census, "D") if census else NAT)
+    k = pa.array(r["_k"].to_numpy().astype(str), STR)
+    record_id = join(person_id, k, "-")  # the person's k-th request
     common = {
         "person_id": person_id,
-        "la_code": np.full(len(r), data.la_code, dtype=object),
-        "sex": _np(sex),
-        "ethnicity": _np(ethnicity),
+        "la_code": pa.array([data.la_code] * n, STR),
+        "sex": sex,
+        "ethnicity": ethnicity,
         "primary_need": primary_need,
+        "request_source": source_label,
     }
-    request_rows = ~historical_only(data)
     requests = {
-        **{k: v for k, v in common.items()},
-        "request_id": _record_ids(person_id, r["_k"].to_numpy()),
-        **{name: _raw(r, path) for name, path in REQUEST_COLUMNS.items()},
-        "request_source": _np(source_label),
+        **common,
+        "request_id": record_id,
+        **{name: arrow(r, path) for name, path in REQUEST_COLUMNS.items()},
         "setting": named,
         "setting_group": named_group,
         "age": _ages(r["_age_received"].to_numpy()),
-        "year_group": r["_year_group_received"].to_numpy(dtype=object),
+        "year_group": arrow(r, "_year_group_received"),
     }
-    plan_rows = has_plan(data)
     plans = {
         **common,
-        "plan_id": _record_ids(person_id, r["_k"].to_numpy()),
-        **{name: _raw(r, path) for name, path in PLAN_COLUMNS.items()},
-        "request_source": _np(source_label),
-        "setting": np.where(pd.isna(placed), named, placed),
-        "setting_group": np.where(pd.isna(placed_group), named_group, placed_group),
+        "plan_id": record_id,
+        **{name: arrow(r, path) for name, path in PLAN_COLUMNS.items()},
+        "setting": pc.coalesce(placed, named),
+        "setting_group": pc.coalesce(placed_group, named_group),
         "age": _ages(r["_age_start"].to_numpy()),
-        "year_group": year_groups_of(cohorts, at_census),
-        "transfer_la": _raw(r, "ActivePlans/TransferLA"),
+        "year_group": pa.array(year_groups_of(cohorts, at_census), STR),
+        "transfer_la": arrow(r, "ActivePlans/TransferLA"),
     }
     return [
-        _raw_table(data, "requests", requests, request_rows, REQUEST_COLUMNS),
-        _raw_table(data, "plans", plans, plan_rows, PLAN_COLUMNS),
+        _raw_table(data, "requests", requests, ~historical_only(data), REQUEST_COLUMNS),
+        _raw_table(data, "plans", plans, has_plan(data), PLAN_COLUMNS),
     ]
 
 
-def _raw(frame: pd.DataFrame, column: str) -> np.ndarray:
-    if column not in frame.columns:
-        return np.full(len(frame), None, dtype=object)
-    return frame[column].to_numpy(dtype=object)
+def _ages(years: np.ndarray) -> pa.Array:
+    return pa.array(years.astype(str), STR, mask=years < 0)
 
 
-def _record_ids(person_id: np.ndarray, k: np.ndarray) -> np.ndarray:
-    """``pseudonym-k``: the person's k-th request (or the plan it holds). Stable from month
-    to month as long as the return keeps a person's requests in the same order."""
-    ids = pc.binary_join_element_wise(pa.array(person_id, pa.string()),
-                                      pa.array(k.astype(str)), "-")  # fmt: skip
-    return _np(ids)
+def _index(records: pd.DataFrame, r: pd.DataFrame) -> np.ndarray:
+    """For each request of ``r``, the row of ``records`` (one per request) that is its, or -1."""
+    return pd.Index(records["_request"].to_numpy()).get_indexer(pd.Index(r["_request"].to_numpy()))
 
 
-def _lookup(keys: pd.Series, index: pd.Series, values: np.ndarray) -> np.ndarray:
-    """``values`` (one per ``index``) for each of ``keys``; None where a key has none."""
-    out = np.full(len(keys), None, dtype=object)
-    if len(index):
-        at = pd.Index(index.to_numpy()).get_indexer(pd.Index(keys.to_numpy()))
-        out[at >= 0] = values[at[at >= 0]]
-    return out
-
-
-def _setting_per_request(r: pd.DataFrame, records: pd.DataFrame) -> tuple[np.ndarray, ...]:
+def _setting_per_request(r: pd.DataFrame, records: pd.DataFrame) -> tuple[pa.Array, pa.Array]:
     rank1 = pc.fill_null(pc.equal(text(records, "PlacementRank"), "1"), False)
     first = first_per_request(records, rank1.to_numpy(zero_copy_only=False))
     setting, group = settings(first)
-    return (_lookup(r["_request"], first["_request"], setting),
-            _lookup(r["_request"], first["_request"], group))  # fmt: skip
+    at = _index(first, r)
+    return take(setting, at), take(group, at)
 
 
-def _raw_table(data: Sen2Data, table: str, columns: dict[str, np.ndarray], rows: np.ndarray,
+def _raw_table(data: Sen2Data, table: str, columns: dict[str, pa.Array], rows: np.ndarray,
                paths: dict[str, str]) -> RawTable:  # fmt: skip
-    frame = pd.DataFrame(
-        {name: pd.array(values[rows], dtype="string") for name, values in columns.items()}
-    )
+    keep = pa.array(rows)
+    frame = pd.DataFrame({name: strings(values.filter(keep)) for name, values in columns.items()})
     headers = {name: f"{PATHS['requests']}/{path}" for name, path in paths.items()}
     id_column = "request_id" if table == "requests" else "plan_id"
     headers.update({"person_id": PERSON_ID_HEADER, id_column: RECORD_ID_HEADER})
@@ -846,7 +820,6 @@ def from_modules(file: str, source: str, header: dict[str, str], modules: dict[s
         findings=notes.frame(),
         markers=markers,
         key=key,
-        row_meaning="the person's row in the person file",
     )
 
 
