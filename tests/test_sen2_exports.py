@@ -160,3 +160,14 @@ def test_workbook_identifiers_never_reach_the_tables(tmp_path):
     for p in persons():
         for key in ("Surname", "Forename", "PostCode", "UPN", "UniqueLearnerNumber"):
             assert p[key] not in text
+
+
+def test_a_blade_row_with_too_many_cells_is_a_finding(tmp_path):
+    folder = write_blade(tmp_path / "export", persons())
+    path = folder / "Blade-Export_20-01-2025_senneed.csv"
+    lines = path.read_text().splitlines()
+    lines[1] += ",stray,cells"
+    path.write_text("\n".join(lines) + "\n")
+    data = read_blade(split_blade(sorted(folder.iterdir()))[0][0], KEY)
+    bad = data.findings[data.findings["code"] == "malformed-row"]
+    assert bad[["file", "row", "table"]].values.tolist() == [[str(path), 2, "senneed"]]

@@ -495,6 +495,14 @@ def test_malformed_xml_is_an_input_error_that_quotes_no_value(write, text):
     assert "Surname1" not in str(err.value)
 
 
+def test_wrong_encoding_says_so_without_quoting(write):
+    text = to_xml([person(1, historical())]).replace("Surname1", "Sürname1")
+    path = write("latin.xml", text.encode("latin-1"))
+    with pytest.raises(InputError, match="declared encoding") as err:
+        read_sen2(path, KEY)
+    assert "rname1" not in str(err.value)
+
+
 def test_an_xml_file_that_is_not_a_return(write):
     with pytest.raises(InputError, match="not a SEN2 return"):
         read_sen2(write("other.xml", "<Invoice><Total>3</Total></Invoice>"), KEY)

@@ -82,8 +82,9 @@ def split_blade(paths: list[Path]) -> tuple[list[BladeExport], list[Path]]:
     return exports, rest
 
 
-def _read(path: Path) -> tuple[list[str], pd.DataFrame, np.ndarray]:
-    """A CSV file's header, its cells as text, and the row numbers a spreadsheet shows."""
+def _read(path: Path) -> tuple[list[str], pd.DataFrame, np.ndarray, list[tuple[int, str]]]:
+    """A CSV file's header, its cells as text, the row numbers a spreadsheet shows, and the
+    rows with more cells than the header (not read; each becomes a finding)."""
     raw = path.read_bytes()
     bom = raw.startswith(codecs.BOM_UTF8)
     body = raw[len(codecs.BOM_UTF8) :] if bom else raw
@@ -91,14 +92,14 @@ def _read(path: Path) -> tuple[list[str], pd.DataFrame, np.ndarray]:
     headers = next(csv.reader([_decode(body[: end if end >= 0 else len(body)], bom)
                                .rstrip("\r")]), [])  # fmt: skip
     if not headers:
-        return [], pd.DataFrame(), np.zeros(0, dtype=np.int64)
+        return [], pd.DataFrame(), np.zeros(0, dtype=np.int64), []
     result = _csv_fast(body, "utf8", len(headers))
     if result is _NOT_UTF8 and not bom:
         result = _csv_fast(body, "cp1252", len(headers))
     if not isinstance(result, tuple):
         result = _csv_exact(body, bom, len(headers))
-    data, rows, _malformed = result
-    return headers, data, rows
+    data, rows, malformed = result
+    return headers, data, rows, malformed
 
 
 def read_blade(export: BladeExport, key: PseudonymKey) -> Sen2Data:
@@ -118,7 +119,9 @@ def read_blade(export: BladeExport, key: PseudonymKey) -> Sen2Data:
                       "sen2-missing-file", f"no {record} file in the export; its records are "
                       "taken to be absent")  # fmt: skip
             continue
-        headers, data, rows = _read(path)
+        headers, data, rows, malformed = _read(path)
+        for row, what in malformed:
+            notes.add(record, row, None, "malformed-row", what, file=str(path))
         names = name_columns(record, headers, notes, str(path), 1)
         keep = [i for i, n in enumerate(names) if n is not None]
         frame = data.iloc[:, keep].copy() if len(data.columns) else pd.DataFrame()
@@ -139,7 +142,7 @@ def _header(export: BladeExport, notes: Notes) -> dict[str, str]:
     path = export.files.get("sen2")
     if path is None:
         return {}
-    headers, data, _rows = _read(path)
+    headers, data, _rows, _ = _read(path)
     where = {name.casefold(): f"{group}/{name}" for group, names in HEADER.items()
              for name in names}  # fmt: skip
     out: dict[str, str] = {}

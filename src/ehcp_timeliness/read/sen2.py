@@ -471,7 +471,10 @@ def _syntax(path: Path, exc: etree.XMLSyntaxError) -> str:
                 "ERR_RESOURCE_LIMIT", "ERR_ENTITY_AMPLIFICATION"):  # fmt: skip
         return (f"{path}: refers to entities at line {line}; a SEN2 return has none, so the "
                 f"file is not read ({kind})")  # fmt: skip
-    return f"{path}: not well-formed XML at line {line}, column {column} ({kind})"
+    hint = ""
+    if kind in ("ERR_INVALID_CHAR", "ERR_INVALID_ENCODING", "ERR_UNSUPPORTED_ENCODING"):
+        hint = "; its bytes do not match its declared encoding (UTF-8 unless it says otherwise)"
+    return f"{path}: not well-formed XML at line {line}, column {column} ({kind}{hint})"
 
 
 def read_sen2(path: Path, key: PseudonymKey) -> Sen2Data:
