@@ -401,6 +401,21 @@ def test_sample_2023_is_read_as_2023_with_its_faults(shared):
     assert codes["future-date"] >= 1  # its dates run past its ReferenceDate (2023-01-18)
     assert codes["invalid-date"] == 1 and codes["unknown-code"] == 2  # person 3: XXXX-12-01, XX
     assert {"SEN2-001", "SEN2-002", "SEN2-003", "SEN2-007", "SEN2-013"} <= set(codes)
+    # Person 3, "InvalidCodes": every bad code in it is named, and nothing it should not be.
+    bad = r.findings[(r.findings["row"] == 3) & r.findings["code"].str.startswith("SEN2")]
+    assert dict(zip(bad["column"], bad["code"], strict=True)) == {
+        "Person/UPN": "SEN2-002",
+        "Person/UniqueLearnerNumber": "SEN2-003",
+        "Person/UPNunknown": "SEN2-007",
+        "Person/Ethnicity": "SEN2-042",
+        "Person/Requests/RYA": "SEN2-040",
+        "Person/Requests/RequestMediation": "SEN2-040",
+        "Person/Requests/RequestTribunal": "SEN2-040",
+        "Person/Requests/Exported": "SEN2-041",
+        "Person/Requests/RequestOutcome": "SEN2-013",
+        "Person/Requests/Assessment/AssessmentOutcome": "SEN2-017",
+    }
+    assert "XXXX" in set(bad["value"])  # an ethnicity code is not an identifier: shown
 
 
 def test_samples_2024_good_and_bad(shared):

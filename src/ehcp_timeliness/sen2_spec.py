@@ -125,6 +125,40 @@ CEASE_REASONS = tuple("123456789")
 UPN_UNKNOWN = ("UN1", "UN2", "UN3", "UN5", "UN8", "UN9", "UN10")
 SEN_TYPES = ("SPLD", "MLD", "SLD", "PMLD", "SEMH", "SLCN", "HI", "VI", "MSI", "PD", "ASD", "DS",
              "OTH")  # fmt: skip
+#: DfE's ethnicity codes (the Common Basic Data Set's main and extended codes, as the school
+#: census uses them; the 2024 additions WCOR, WENG, ABRI, BBRI... included).
+_ETHNICITY = """
+WBRI WCOR WENG WNIR WSCO WWEL WOWB WIRI WIRT WOTH WALB WBOS WCRO WGRE WGRK WGRC WITA WKOS WPOR
+WSER WTUR WTUK WTUC WEUR WEEU WWEU WOTW WROM WROG WROR WROO MWBC MWBA MWAS MWAP MWAI MWAO ABRI
+AWEL MOTH MAOE MABL MACH MBOE MBCH MCOE MWOE MWCH MOTM AIND APKN AMPK AKPA AOPK ABAN AOTH AAFR
+AKAO ANEP ASNL ASLT ASRO AOTA BBRI BWEL BCRB BAFR BANN BCON BGHA BNGN BSLN BSOM BSUD BAOF BOTH
+BEUR BNAM BOTB CHNE CHKC CMAL CSNG CTWN COCH OOTH OAFG ORAB OARA OEGY OFIL OIRN OIRQ OJPN OKOR
+OKRD OLAM OLEB OLIB OMAL OMRC OPOL OTHA OVIE OYEM OOEG REFU NOBT
+"""
+ETHNICITY = frozenset(_ETHNICITY.split())
+#: Coded items with a short list of codes, by the record they are in (the SEN2 checks' own
+#: names for records) and their path below it.
+YES_NO = ("1", "0")
+CODED: dict[str, dict[str, tuple[str, ...]]] = {
+    "requests": {
+        "RYA": YES_NO, "RequestMediation": YES_NO, "RequestTribunal": YES_NO,
+        "Assessment/AssessmentMediation": YES_NO, "Assessment/AssessmentTribunal": YES_NO,
+        "Assessment/OtherMediation": YES_NO, "Assessment/OtherTribunal": YES_NO,
+        "Assessment/Week20": YES_NO, "Assessment/NamedPlan/PB": YES_NO,
+        "Assessment/NamedPlan/OA": YES_NO, "Assessment/NamedPlan/PlanRes": ("A", "B"),
+        "Assessment/NamedPlan/PlanWBP": ("A", "T", "S"),
+        "Assessment/NamedPlan/DP": ("E", "S", "H", "I"), "ActivePlans/Res": ("A", "B"),
+        "ActivePlans/WBP": ("A", "T", "S"),
+    },
+    "plan_detail": {
+        "PlacementRank": ("1", "2"), "SENunitIndicator": YES_NO,
+        "ResourcedProvisionIndicator": YES_NO,
+    },
+    "placement_detail": {
+        "PlacementRank": ("1", "2"), "SENunitIndicator": YES_NO,
+        "ResourcedProvisionIndicator": YES_NO, "Res": ("A", "B"), "WBP": ("A", "T", "S"),
+    },
+}  # fmt: skip
 #: ``GenderCurrent`` (2023) codes as the ``Sex`` codes that replaced them.
 GENDER_CURRENT = {"1": "M", "2": "F"}
 SEXES = ("M", "F")

@@ -35,6 +35,8 @@ from ehcp_timeliness.read.sen2_data import (
 from ehcp_timeliness.sen2_spec import (
     ASSESSMENT_OUTCOMES,
     CEASE_REASONS,
+    CODED,
+    ETHNICITY,
     PATHS,
     REQUEST_OUTCOMES,
     REQUEST_SOURCE,
@@ -517,6 +519,76 @@ def draft_before_meeting(c: Context) -> list[Hit]:
     return [Hit("requests", mask, "ActivePlans/ReviewDraft")]
 
 
+# --- Codes, LA codes, establishments ------------------------------------------------------
+
+
+@check("SEN2-040", "error", "a coded item that is not one of its codes (yes/no items 1 or 0; "
+       "Res A or B; WBP A, T or S; DP E, S, H or I; PlacementRank 1 or 2)", "RYA",
+       "RequestMediation", "RequestTribunal", "Assessment/AssessmentMediation",
+       "Assessment/AssessmentTribunal", "Assessment/OtherMediation", "Assessment/OtherTribunal",
+       "Assessment/Week20", "Assessment/NamedPlan/PB", "Assessment/NamedPlan/OA",
+       "Assessment/NamedPlan/PlanRes", "Assessment/NamedPlan/PlanWBP", "Assessment/NamedPlan/DP",
+       "PlanDetail/PlacementRank", "PlanDetail/SENunitIndicator",
+       "PlanDetail/ResourcedProvisionIndicator", "PlacementDetail/PlacementRank",
+       "PlacementDetail/Res", "PlacementDetail/WBP", "ActivePlans/Res",
+       "ActivePlans/WBP")  # fmt: skip
+def coded_items(c: Context) -> list[Hit]:
+    hits = []
+    for record, items in CODED.items():
+        for field, codes in items.items():
+            mask = c.not_code(record, field, codes)
+            if mask.any():
+                message = np.full(int(mask.sum()), f"{field.rsplit('/', 1)[-1]} is one of "
+                                  f"{', '.join(codes)}", dtype=object)  # fmt: skip
+                hits.append(Hit(record, mask, field, message))
+    return hits
+
+
+@check("SEN2-041", "error", "an LA code (Exported, TransferLA) that is not three digits",
+       "Exported", "ActivePlans/TransferLA")  # fmt: skip
+def la_codes(c: Context) -> list[Hit]:
+    hits = []
+    for field in ("Exported", "ActivePlans/TransferLA"):
+        given = text(c.data.requests, field)
+        bad = pc.invert(pc.fill_null(pc.match_substring_regex(given, r"^[0-9]{3}$"), True))
+        hits.append(Hit("requests", bad.to_numpy(zero_copy_only=False), field))
+    return hits
+
+
+@check("SEN2-042", "error", "Ethnicity is missing or not one of DfE's ethnicity codes",
+       "Ethnicity")  # fmt: skip
+def ethnicity(c: Context) -> list[Hit]:
+    return [Hit("persons", ~c.is_("persons", "Ethnicity", *ETHNICITY), "Ethnicity")]
+
+
+@check("SEN2-043", "error", "a placement entry or leaving date that is not a date, or a leaving "
+       "date before the entry date", "PlacementDetail/EntryDate",
+       "PlacementDetail/LeavingDate")  # fmt: skip
+def placement_dates(c: Context) -> list[Hit]:
+    hits = []
+    frame = c.data.placement_detail
+    for field in ("EntryDate", "LeavingDate"):
+        _, bad = dates_of(frame, field)
+        hits.append(Hit("placement_detail", bad, field))
+    left_first = _lt(c.day("placement_detail", "LeavingDate"),
+                     c.day("placement_detail", "EntryDate"))  # fmt: skip
+    hits.append(Hit("placement_detail", left_first, "LeavingDate"))
+    return hits
+
+
+@check("SEN2-044", "error", "a URN that is not 6 digits or a UKPRN that is not 8 digits",
+       "PlanDetail/URN", "PlanDetail/UKPRN", "PlacementDetail/URN",
+       "PlacementDetail/UKPRN")  # fmt: skip
+def establishment_numbers(c: Context) -> list[Hit]:
+    hits = []
+    for record in ("plan_detail", "placement_detail"):
+        for field, pattern in (("URN", r"^[0-9]{6}$"), ("UKPRN", r"^[0-9]{8}$")):
+            given = text(c.frame(record), field)
+            bad = pc.invert(pc.fill_null(pc.match_substring_regex(given, pattern), True))
+            hits.append(Hit(record, bad.to_numpy(zero_copy_only=False), field))
+    return hits
+
+
 # --- Header -----------------------------------------------------------------------------
 
 
@@ -586,8 +658,13 @@ def run_checks(data: Sen2Data, census: date | None,
                     chk.message + ": " + pd.Series(hit.message, dtype=object).astype(str)
                 ).to_numpy()
             )
+            table = _TABLE[hit.record]
+            if hit.record == "requests" and hit.field.startswith(
+                ("ActivePlans", "Assessment/NamedPlan")
+            ):
+                table = "plans"  # a named plan's elements, kept on its request's record
             parts.append(pd.DataFrame({
-                "file": data.file, "table": _TABLE[hit.record], "row": rows,
+                "file": data.file, "table": table, "row": rows,
                 "column": _path(hit.record, hit.field), "value": values, "code": chk.code,
                 "severity": hit.severity or chk.severity,
                 "message": message,
