@@ -536,3 +536,24 @@ def test_upn_values_in_a_big_file_do_not_matter_to_memory(write):
     assert len(data.persons) == 399 and data.findings.empty
     assert data.persons["_person"].tolist() == list(range(1, 400))
     assert Path  # noqa: B018  (keeps the import for type hints in this module)
+
+
+@given(st.sampled_from([2023, 2024, 2025, 2026]), st.data())
+def test_layout_detection_property(year, data):
+    """Any set of markers that one layout has is read as a layout having them all (the
+    earliest such), with nothing out of place; adding a marker that no layout shares with
+    them is reported as a misfit, never silently absorbed."""
+    from ehcp_timeliness.sen2_spec import LAYOUTS, MARKERS, detect_layout
+
+    own = sorted(m for m, years in MARKERS.items() if year in years)
+    seen = set(data.draw(st.lists(st.sampled_from(own), min_size=1, unique=True)))
+    layout, evidence, misfits = detect_layout(seen)
+    assert misfits == [] and sorted(seen) == evidence
+    assert all(layout in MARKERS[m] for m in seen) and layout <= year
+    assert layout == min(y for y in LAYOUTS if all(y in MARKERS[m] for m in seen))
+    fitting = {y for y in LAYOUTS if all(y in MARKERS[m] for m in seen)}
+    foreign = [m for m, years in MARKERS.items() if not years & fitting]
+    if foreign:
+        extra = data.draw(st.sampled_from(foreign))
+        _, _, misfits = detect_layout(seen | {extra})
+        assert misfits
