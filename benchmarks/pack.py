@@ -22,10 +22,8 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-from ehcp_timeliness.clocks.engine import evaluate
+from ehcp_timeliness.analysis import Options, analyse
 from ehcp_timeliness.clocks.rules import load_rules
-from ehcp_timeliness.load import load
-from ehcp_timeliness.report import build_report, parse_period
 from ehcp_timeliness.targets import Targets
 from ehcp_timeliness.write.pack import Pack, assemble
 from ehcp_timeliness.write.xlsx import write_pack
@@ -85,15 +83,10 @@ def main() -> None:
     if not (args.data / "requests.csv").exists():
         raise SystemExit(f"{args.data}: no extract; run benchmarks/run.py validate first")
 
-    validated = load([args.data], as_at=AS_AT)
-    rules = load_rules()
-    cases = evaluate(validated.tables, rules, as_at=AS_AT)
-    period = parse_period("2024", AS_AT)
-    report = build_report(validated, cases, rules, as_at=AS_AT, period=period, by="team")
-    previous = build_report(validated, cases, rules, as_at=AS_AT, period=period.previous())
+    analysis = analyse([args.data], load_rules(), Options(as_at=AS_AT, period="2024"))
     t = time.perf_counter()
-    pack = assemble(report, previous, cases, validated, rules, Targets(), council="Bench",
-                    max_detail_rows=args.max_detail_rows, workbook_name="board.xlsx")  # fmt: skip
+    pack = assemble(analysis, Targets(), council="Bench", max_detail_rows=args.max_detail_rows,
+                    workbook_name="board.xlsx")  # fmt: skip
     assembled = time.perf_counter() - t
     cells = sum(b.frame.size for s in pack.sheets for b in s.blocks)
     rows = sum(len(b.frame) for s in pack.sheets for b in s.blocks)

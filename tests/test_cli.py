@@ -162,12 +162,12 @@ def test_an_internal_error_names_its_place_but_never_its_message(monkeypatch, ca
     def broken(*args, **kwargs):
         raise ValueError("could not read 'Smith, Jane'")  # a message that quotes a value
 
-    monkeypatch.setattr("ehcp_timeliness.cli.report.build_report", broken)
+    monkeypatch.setattr("ehcp_timeliness.analysis.build_report", broken)
     monkeypatch.setattr(sys, "argv", ["ehcp", "report", str(SAMPLE), "--as-at", "2025-03-31"])
     monkeypatch.delenv("EHCP_TRACEBACK", raising=False)
     with pytest.raises(SystemExit) as exit_:
         main()
     assert exit_.value.code == 5
     err = capsys.readouterr().err
-    assert "internal error: ValueError at report.py:" in err  # the command's own line
+    assert "internal error: ValueError at analysis.py:" in err  # the line of ours it passed
     assert "Smith" not in err and "Traceback" not in err

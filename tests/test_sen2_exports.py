@@ -171,3 +171,14 @@ def test_a_blade_row_with_too_many_cells_is_a_finding(tmp_path):
     data = read_blade(split_blade(sorted(folder.iterdir()))[0][0], KEY)
     bad = data.findings[data.findings["code"] == "malformed-row"]
     assert bad[["file", "row", "table"]].values.tolist() == [[str(path), 2, "senneed"]]
+
+
+def test_control_characters_in_an_export_are_removed_and_reported(tmp_path):
+    folder = write_blade(tmp_path / "export", persons())
+    path = folder / "Blade-Export_20-01-2025_requests.csv"
+    path.write_text(path.read_text().replace(",N,", ",\x1b[31mN,", 1))
+    result = load([folder], as_at=AS_AT, pseudonym_key=KEY)
+    found = result.findings[result.findings["code"] == "control-characters-removed"]
+    assert found["column"].tolist() == ["Person/Requests/RequestOutcome"]
+    assert "\x1b" not in result.findings.to_csv()
+    assert result.tables["requests"]["request_outcome"].tolist()[0] == "N"

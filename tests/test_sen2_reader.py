@@ -557,3 +557,13 @@ def test_layout_detection_property(year, data):
         extra = data.draw(st.sampled_from(foreign))
         _, _, misfits = detect_layout(seen | {extra})
         assert misfits
+
+
+def test_c1_controls_in_xml_are_removed_and_reported(write):
+    p = person(1, historical())
+    p["Ethnicity"] = "WB\u009bRI"  # legal in XML 1.0, a CSI to some terminals
+    result = _load(write, [p])
+    found = result.findings[result.findings["code"] == "control-characters-removed"]
+    assert found[["row", "column"]].values.tolist() == [[1, "Person/Ethnicity"]]
+    assert result.tables["plans"]["ethnicity"].tolist() == ["WBRI"]
+    assert "SEN2-042" not in set(result.findings["code"])

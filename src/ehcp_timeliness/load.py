@@ -1,4 +1,4 @@
-"""Load and validate extracts in one call: the entry point commands build on.
+"""Reading and validating extracts: the first two stages of the pipeline.
 
 Inputs are CSV and XLSX extracts in the canonical shape (any headers the mapping names), and
 DfE SEN2 returns: XML, COLLECT's Blade CSV export (a folder of ``Blade-Export_*`` files) and
@@ -10,7 +10,7 @@ extract is; it is also put through the SEN2 pre-submission checks
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -19,11 +19,17 @@ import pandas as pd
 from ehcp_timeliness.errors import InputError
 from ehcp_timeliness.read.blade import read_blade, split_blade
 from ehcp_timeliness.read.csv import read_csv
-from ehcp_timeliness.read.mapping import load_mapping
+from ehcp_timeliness.read.mapping import Mapping, load_mapping
 from ehcp_timeliness.read.paths import expand, is_xml
 from ehcp_timeliness.read.pseudonym import PseudonymKey, resolve_key
 from ehcp_timeliness.read.sen2 import read_sen2
-from ehcp_timeliness.read.sen2_data import Notes, Sen2Data, layout_notes, to_tables
+from ehcp_timeliness.read.sen2_data import (
+    Notes,
+    Sen2Data,
+    layout_notes,
+    remove_controls,
+    to_tables,
+)
 from ehcp_timeliness.read.sen2_workbook import is_sen2_workbook, read_sen2_workbook
 from ehcp_timeliness.read.tables import RawTable
 from ehcp_timeliness.read.xlsx import read_xlsx
@@ -34,31 +40,41 @@ from ehcp_timeliness.validate.sen2_checks import run_checks
 
 
 class NoAsAtDate(InputError):
-    """No ``--as-at`` was given and no input says when it was taken."""
+    """No as-at date was given and no input says when it was taken."""
 
 
-def load(
+@dataclass
+class Inputs:
+    """Everything read: the raw tables (SEN2 returns' among them), the returns themselves,
+    the as-at date (and where it came from), and the findings reading made beside the
+    tables' own (a return's unknown elements, its pre-submission checks...)."""
+
+    raw: list[RawTable]
+    as_at: date
+    as_at_source: str
+    returns: list[Sen2Data] = field(default_factory=list)
+    findings: list[pd.DataFrame] = field(default_factory=list)
+
+
+def read_all(
     paths: list[Path],
+    mapping: Mapping,
     *,
     as_at: date | None,
-    mapping_file: Path | None = None,
-    progress: Callable[[str], None] | None = None,
+    default_as_at: date | None = None,
     pseudonym_key: PseudonymKey | None = None,
     pseudonym_key_file: Path | None = None,
-    default_as_at: date | None = None,
-) -> Validated:
-    """Read every file in ``paths`` (directories expanded) and validate them together.
+) -> Inputs:
+    """Every table in ``paths`` (files, and the extracts and returns inside folders).
 
     The as-at date is ``as_at`` when given; else the ``ReferenceDate`` of the SEN2 returns
     read (the latest, if they differ); else ``default_as_at``; else :class:`NoAsAtDate`.
-    ``Validated.as_at_source`` says which. Person ids of a SEN2 return are keyed hashes
-    (``pseudonym_key``, else :func:`~ehcp_timeliness.read.pseudonym.resolve_key` of
-    ``pseudonym_key_file``, made only when a return is read).
+    Person ids of a SEN2 return are keyed hashes (``pseudonym_key``, else
+    :func:`~ehcp_timeliness.read.pseudonym.resolve_key` of ``pseudonym_key_file``, made only
+    when a return is read).
 
     Raises :class:`~ehcp_timeliness.errors.InputError` for input that cannot be read at all.
     """
-    say = progress or (lambda _msg: None)
-    mapping = load_mapping(mapping_file)
     raw: list[RawTable] = []
     returns: list[Sen2Data] = []
     key = pseudonym_key
@@ -71,12 +87,9 @@ def load(
 
     exports, files = split_blade(expand(paths))
     for export in exports:
-        say(f"reading {export.label} (SEN2, COLLECT CSV export)")
         returns.append(read_blade(export, keyed()))
     for path in files:
-        say(f"reading {path}")
-        suffix = path.suffix.lower()
-        if suffix == ".csv":
+        if path.suffix.lower() == ".csv":
             raw.append(read_csv(path, mapping))
         elif is_xml(path):
             returns.append(read_sen2(path, keyed()))
@@ -85,13 +98,14 @@ def load(
         else:
             raw.extend(read_xlsx(path, mapping))
 
+    for data in returns:
+        remove_controls(data)
     when, source = _as_at(as_at, returns, raw, default_as_at)
-    extra: list[pd.DataFrame] = []
+    found: list[pd.DataFrame] = []
     for data in returns:
         census = data.reference_date or when
         raw.extend(to_tables(data, census))
-        say(f"checking {data.file} as DfE's collection would")
-        extra += [data.findings, layout_notes(data), run_checks(data, census)]
+        found += [data.findings, layout_notes(data), run_checks(data, census)]
     if returns and key is not None and key.is_random:
         notes = Notes(returns[0].file)
         notes.add(
@@ -99,19 +113,49 @@ def load(
             "no pseudonym key was given (--pseudonym-key-file or EHCP_PSEUDONYM_KEY): person "
             "ids are random for this run and will not match another run's",
         )  # fmt: skip
-        extra.append(notes.frame())
-    say("validating")
-    result = validate(raw, as_at=when, mapping=mapping)
-    result.as_at_source = source
+        found.append(notes.frame())
+    return Inputs(raw, when, source, returns, found)
+
+
+def finish(validated: Validated, inputs: Inputs) -> Validated:
+    """The validated tables with what reading found beside them: the reader's and the SEN2
+    checks' findings (in file and row order with the rest), where the as-at date came from,
+    and each return's summary with what it will publish."""
+    validated.as_at_source = inputs.as_at_source
+    extra = [f for f in inputs.findings if not f.empty]
     if extra:
-        parts = [f for f in (result.findings, *extra) if not f.empty]
-        findings = pd.concat(parts, ignore_index=True) if parts else result.findings
+        parts = [f for f in (validated.findings, *extra) if not f.empty]
+        findings = pd.concat(parts, ignore_index=True)
         findings = findings.sort_values(["file", "row"], kind="stable", ignore_index=True,
                                         na_position="first")  # fmt: skip
         findings["row"] = findings["row"].astype("Int64")
-        result.findings = findings[FINDING_COLUMNS]
-    result.returns = [summarise(data, data.reference_date or when) for data in returns]
-    return result
+        validated.findings = findings[FINDING_COLUMNS]
+    validated.returns = [summarise(d, d.reference_date or inputs.as_at) for d in inputs.returns]
+    return validated
+
+
+def load(
+    paths: list[Path],
+    *,
+    as_at: date | None,
+    mapping_file: Path | None = None,
+    pseudonym_key: PseudonymKey | None = None,
+    pseudonym_key_file: Path | None = None,
+    default_as_at: date | None = None,
+) -> Validated:
+    """Read every file in ``paths`` (directories expanded) and validate them together.
+
+    ``as_at`` as for :func:`read_all`; ``Validated.as_at_source`` says where it came from.
+
+    Raises :class:`~ehcp_timeliness.errors.InputError` for input that cannot be read at all.
+    """
+    mapping = load_mapping(mapping_file)
+    inputs = read_all(
+        paths, mapping, as_at=as_at, default_as_at=default_as_at, pseudonym_key=pseudonym_key,
+        pseudonym_key_file=pseudonym_key_file,
+    )  # fmt: skip
+    validated = validate(inputs.raw, as_at=inputs.as_at, mapping=mapping)
+    return finish(validated, inputs)
 
 
 def _as_at(given: date | None, returns: list[Sen2Data], raw: list[RawTable],

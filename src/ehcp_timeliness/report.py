@@ -15,7 +15,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from ehcp_timeliness import __version__
-from ehcp_timeliness.clocks.engine import LATE, MET, OPEN, OVERDUE, dimension_of
+from ehcp_timeliness.clocks.engine import LATE, MET, OPEN, OVERDUE, dimension_codes
 from ehcp_timeliness.clocks.rules import RuleSet
 from ehcp_timeliness.dates import add_months
 from ehcp_timeliness.validate.checks import TableSummary, Validated
@@ -163,31 +163,50 @@ def _rate(met: int, completed: int) -> float | None:
     return round(met / completed, 4) if completed else None
 
 
-def summarise_rules(
-    cases: pd.DataFrame, rules: RuleSet, period: Period, as_at: date, due_within: int
-) -> list[RuleSummary]:
-    """Counts per rule, in the order the rules are in force."""
+FLAGS = ("met", "late", "open", "overdue", "due_soon")
+
+
+def _flag_counts(
+    cases: pd.DataFrame,
+    period: Period,
+    as_at: date,
+    due_within: int,
+    groups: np.ndarray | None = None,
+    n_groups: int = 1,
+) -> dict[str, np.ndarray]:
+    """Counts of each flag per (group, rule): arrays of shape ``(n_groups, n_rules)``, one
+    bincount each over the whole case list, whatever the number of groups."""
     end = cases["end_date"].to_numpy()
     in_period = (end >= np.datetime64(period.start)) & (end <= np.datetime64(period.end))
     status = cases["status"].cat.codes.to_numpy()
     soon_until = np.datetime64(as_at + timedelta(weeks=due_within))
-    soon = (status == OPEN) & (cases["due_date"].to_numpy() <= soon_until)
     flags = {
         "met": in_period & (status == MET),
         "late": in_period & (status == LATE),
         "open": status == OPEN,
         "overdue": status == OVERDUE,
-        "due_soon": soon,
+        "due_soon": (status == OPEN) & (cases["due_date"].to_numpy() <= soon_until),
     }
-    codes = cases["rule"].cat.codes.to_numpy()
-    n = len(cases["rule"].cat.categories)
-    counts = {k: np.bincount(codes[v], minlength=n) for k, v in flags.items()}
-    index = {rule_id: i for i, rule_id in enumerate(cases["rule"].cat.categories)}
+    n_rules = len(cases["rule"].cat.categories)
+    key = cases["rule"].cat.codes.to_numpy().astype(np.int64)
+    if groups is not None:
+        key = groups * n_rules + key
+    size = n_groups * n_rules
+    return {
+        k: np.bincount(key[v], minlength=size).reshape(n_groups, n_rules) for k, v in flags.items()
+    }
+
+
+def _rule_summaries(
+    counts: dict[str, np.ndarray], categories: list[str], rules: RuleSet
+) -> list[RuleSummary]:
+    """One summary per rule in force, from one group's counts (indexed by rule category)."""
+    index = {rule_id: i for i, rule_id in enumerate(categories)}
     out = []
     for rule in rules.enabled:
         i = index.get(rule.id)
         c = {k: 0 if i is None else int(v[i]) for k, v in counts.items()}
-        met, late = int(c["met"]), int(c["late"])
+        met, late = c["met"], c["late"]
         out.append(
             RuleSummary(
                 rule=rule.id,
@@ -198,12 +217,41 @@ def summarise_rules(
                 met=met,
                 late=late,
                 on_time_rate=_rate(met, met + late),
-                open=int(c["open"]),
-                overdue=int(c["overdue"]),
-                due_soon=int(c["due_soon"]),
+                open=c["open"],
+                overdue=c["overdue"],
+                due_soon=c["due_soon"],
             )  # fmt: skip
         )
     return out
+
+
+def summarise_rules(
+    cases: pd.DataFrame, rules: RuleSet, period: Period, as_at: date, due_within: int
+) -> list[RuleSummary]:
+    """Counts per rule, in the order the rules are in force."""
+    counts = _flag_counts(cases, period, as_at, due_within)
+    categories = list(cases["rule"].cat.categories)
+    return _rule_summaries({k: v[0] for k, v in counts.items()}, categories, rules)
+
+
+def breakdown(
+    cases: pd.DataFrame,
+    groups: np.ndarray,
+    labels: list[str],
+    rules: RuleSet,
+    period: Period,
+    as_at: date,
+    due_within: int,
+) -> list[Group]:
+    """:func:`summarise_rules` for each group: ``groups`` holds each case's index into
+    ``labels``. One pass over the cases, not one per group."""
+    counts = _flag_counts(cases, period, as_at, due_within, groups, len(labels))
+    categories = list(cases["rule"].cat.categories)
+    return [
+        Group(value=label,
+              rules=_rule_summaries({k: v[g] for k, v in counts.items()}, categories, rules))
+        for g, label in enumerate(labels)
+    ]  # fmt: skip
 
 
 def _band(days: pd.Series, bands: list[tuple[str, int | None]]) -> dict[str, int]:
@@ -285,16 +333,10 @@ def build_report(
     by: str | None = None,
 ) -> Report:
     """The whole report model for a validated extract and its evaluated cases."""
-    breakdown = []
+    groups: list[Group] = []
     if by is not None:
-        values = dimension_of(cases, validated.tables, rules, by)
-        for value in sorted(values.unique()):
-            group = cases[(values == value).to_numpy()]
-            breakdown.append(
-                Group(
-                    value=value, rules=summarise_rules(group, rules, period, as_at, due_within)
-                )  # fmt: skip
-            )
+        codes, labels = dimension_codes(cases, validated.tables, rules, by)
+        groups = breakdown(cases, codes, labels, rules, period, as_at, due_within)
     counts = validated.findings["code"].value_counts().sort_index()
     return Report(
         rules_sha256=rules.sha256,
@@ -308,5 +350,5 @@ def build_report(
         open_assessments=open_assessments(cases, as_at),
         trend=trend(cases, period),
         by=by,
-        breakdown=breakdown,
+        breakdown=groups,
     )

@@ -2,36 +2,47 @@
 
 from __future__ import annotations
 
-from contextlib import ExitStack
+from collections.abc import Callable
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
+from ehcp_timeliness.analysis import Options, analyse, stage
+from ehcp_timeliness.cli import benchmark as bench
+from ehcp_timeliness.cli import logs
 from ehcp_timeliness.cli.common import (
     Exit,
+    LogFormatOpt,
+    LogLevelOpt,
     MappingOpt,
     Paths,
     PseudonymKeyOpt,
+    RawCsvOpt,
     RulesOpt,
     StrictOpt,
+    analysed,
+    cell,
     out,
     parse_date_option,
+    plain,
+    refuse_outputs_among_inputs,
     run,
     say,
     say_as_at,
 )
-from ehcp_timeliness.clocks.engine import all_dimensions, combine, evaluate_rules
 from ehcp_timeliness.clocks.rules import load_rules
-from ehcp_timeliness.load import NoAsAtDate, load
-from ehcp_timeliness.report import Period, Report, build_report, parse_period
+from ehcp_timeliness.report import Period, Report, parse_period
 from ehcp_timeliness.targets import load_targets
 from ehcp_timeliness.validate.checks import Validated
-from ehcp_timeliness.write.atomic import write_atomic, write_csv
-from ehcp_timeliness.write.cases import case_writer, write_cases
-from ehcp_timeliness.write.pack import EXCEL_MAX_ROWS, assemble, pack_dimension, write_csv_dir
+from ehcp_timeliness.write.atomic import OutputSet
+from ehcp_timeliness.write.board import write_board_pack
+from ehcp_timeliness.write.cases import case_writer
+from ehcp_timeliness.write.json import json_file, write_json
+from ehcp_timeliness.write.pack import EXCEL_MAX_ROWS
 
 
 def command(
@@ -98,6 +109,8 @@ def command(
         ),
     ] = None,
     strict: StrictOpt = False,
+    log_format: LogFormatOpt = logs.LogFormat.text,
+    log_level: LogLevelOpt = logs.LogLevel.info,
     xlsx: Annotated[
         Path | None,
         typer.Option(
@@ -128,93 +141,49 @@ def command(
             "--csv-dir", help="Also write each table of the pack as CSV into this folder."
         ),
     ] = None,
+    published: bench.PublishedOpt = None,
+    la: bench.LaOpt = None,
+    compare: bench.CompareOpt = None,
+    neighbours: bench.NeighboursOpt = None,
+    raw_csv: RawCsvOpt = False,
     pseudonym_key_file: PseudonymKeyOpt = None,
 ) -> None:
     """Report statutory timeliness: met, late, open, overdue and due soon, per rule."""
-    given = parse_date_option(as_at, "--as-at")
-    _period(period, from_, to, given or date.today())  # a malformed period fails before reading
+    logs.configure(log_format, log_level)
+    when = parse_date_option(as_at, "--as-at")
+    checked = _period(period, from_, to, when or date.today())  # malformed: fails before reading
+    # Without --as-at the date comes from a SEN2 return, so a period ending on it waits for it.
+    chosen: Period | Callable[[date], Period] = (
+        checked if when is not None else partial(_period, period, from_, to)
+    )
+    refuse_outputs_among_inputs([*paths, *([published] if published else [])],
+                                [cases_out, json_file(json_out), xlsx, csv_dir])  # fmt: skip
     rules = run(lambda: load_rules(rules_dir))
     targets = run(lambda: load_targets(targets_file))
-    validated = run(lambda: _load(paths, mapping, given, pseudonym_key_file))
-    when = validated.as_at
-    say_as_at(when, validated.as_at_source)
-    chosen = _period(period, from_, to, when)
-    if by is not None:
-        known = all_dimensions(validated.tables)
-        if by not in known:
-            raise typer.BadParameter(
-                f"{by!r} is not a column of the extract (dimensions: "
-                f"{', '.join(sorted(known)) or 'none'})", param_hint="--by")  # fmt: skip
-    say("evaluating rules")
-    with ExitStack() as stack:  # the case list is written while later rules are evaluated
-        add = (stack.enter_context(case_writer(cases_out, validated.tables, rules))
-               if cases_out is not None else None)  # fmt: skip
-        parts = []
-        for part in evaluate_rules(validated.tables, rules, as_at=when):
-            parts.append(part)
-            if add is not None:
-                add(part)
-        cases = combine(parts, rules)
-        report = build_report(validated, cases, rules, as_at=when, period=chosen,
-                              due_within=due_within, by=by)  # fmt: skip
-        if xlsx is not None or csv_dir is not None:
-            _board_pack(report, cases, validated, rules, targets, council=council,
-                        max_detail_rows=max_detail_rows, xlsx=xlsx, csv_dir=csv_dir,
-                        period=chosen, as_at=when, due_within=due_within)  # fmt: skip
-    if cases_out is not None:
-        say(f"wrote {len(cases):,} cases to {cases_out}")
+    spec = bench.published_spec(published, la, compare, neighbours)
+    options = Options(as_at=when, period=chosen, due_within=due_within, by=by,
+                      mapping_file=mapping, published=spec,
+                      pseudonym_key_file=pseudonym_key_file)  # fmt: skip
+    with OutputSet() as outputs:
+        sinks = [partial(case_writer, outputs.path(cases_out), raw=raw_csv)] if cases_out else []
+        analysis = analysed(lambda: analyse(paths, rules, options, case_sinks=sinks))
+        say_as_at(analysis.as_at, analysis.validated.as_at_source)
+        with stage("write", analysis.stages) as s:
+            if xlsx is not None or csv_dir is not None:
+                write_board_pack(analysis, targets, outputs, xlsx=xlsx, csv_dir=csv_dir,
+                                 council=council, max_detail_rows=max_detail_rows,
+                                 raw_csv=raw_csv)  # fmt: skip
+            if (target := json_file(json_out)) is not None:
+                write_json(analysis.report, outputs.path(target))
+            s.counts = {"files": len(outputs.pending())}
+    for written in outputs.written:
+        say(f"wrote {written}")
     if json_out == "-":
-        typer.echo(report.model_dump_json(indent=2))
+        typer.echo(analysis.report.model_dump_json(indent=2))
     else:
-        if json_out is not None:
-            text = report.model_dump_json(indent=2)
-            write_atomic(Path(json_out), lambda tmp: tmp.write_text(text, encoding="utf-8"))
-            say(f"wrote {json_out}")
-        render(report, validated)
-    if strict and validated.has_errors:
+        render(analysis.report, analysis.validated, breakdown=by is not None)
+    if strict and analysis.validated.has_errors:
         raise typer.Exit(Exit.FINDINGS)
-
-
-def _load(paths: list[Path], mapping: Path | None, as_at: date | None,
-          key_file: Path | None) -> Validated:  # fmt: skip
-    try:
-        return load(paths, mapping_file=mapping, as_at=as_at, progress=say,
-                    pseudonym_key_file=key_file)  # fmt: skip
-    except NoAsAtDate:
-        raise typer.BadParameter("is required: the input has no SEN2 ReferenceDate to use",
-                                 param_hint="--as-at") from None  # fmt: skip
-
-
-def _board_pack(report: Report, cases, validated: Validated, rules, targets, *, council: str,
-                max_detail_rows: int, xlsx: Path | None, csv_dir: Path | None,
-                period: Period, as_at: date, due_within: int) -> None:  # fmt: skip
-    say("assembling the board pack")
-    by = pack_dimension(validated, report.by)
-    if by != report.by:
-        report = build_report(validated, cases, rules, as_at=as_at, period=period,
-                              due_within=due_within, by=by)  # fmt: skip
-    previous = build_report(validated, cases, rules, as_at=as_at, period=period.previous(),
-                            due_within=due_within)  # fmt: skip
-    pack = assemble(report, previous, cases, validated, rules, targets, council=council,
-                    max_detail_rows=max_detail_rows,
-                    workbook_name=(xlsx or Path("board.xlsx")).name)  # fmt: skip
-    folder = (xlsx.parent if xlsx is not None else csv_dir) or Path(".")
-    for name, full in pack.full_lists.items():
-        write_cases(full, validated.tables, rules, folder / name)
-        say(f"wrote {len(full):,} rows to {folder / name}")
-    if pack.findings_csv is not None:
-        write_csv(validated.findings, folder / pack.findings_csv)
-        say(f"wrote {len(validated.findings):,} findings to {folder / pack.findings_csv}")
-    if xlsx is not None:
-        from ehcp_timeliness.write.xlsx import (
-            write_pack,  # openpyxl costs 0.1 s at start: load late
-        )
-
-        write_pack(pack, xlsx)
-        say(f"wrote {xlsx}")
-    if csv_dir is not None:
-        written = write_csv_dir(pack, csv_dir)
-        say(f"wrote {len(written)} CSV files to {csv_dir}")
 
 
 def _period(period: str | None, start: str | None, end: str | None, as_at: date) -> Period:
@@ -240,13 +209,13 @@ def _pct(rate: float | None) -> str:
     return "" if rate is None else f"{rate:.1%}"
 
 
-def render(report: Report, validated: Validated) -> None:
+def render(report: Report, validated: Validated, *, breakdown: bool = False) -> None:
     rows = sum(s.rows_read for s in report.inputs)
     usable = sum(s.rows_usable for s in report.inputs)
     rejected = rows - usable
     out.print(
         f"[bold]EHC plan timeliness[/] as at {report.as_at:%d %B %Y}; completed cases counted "
-        f"in {report.period.label} ({report.period.start:%d/%m/%Y} to "
+        f"in {plain(report.period.label)} ({report.period.start:%d/%m/%Y} to "
         f"{report.period.end:%d/%m/%Y})."
     )
     line = f"Input: {rows:,} rows read, {usable:,} usable, {rejected:,} rejected"
@@ -260,7 +229,7 @@ def render(report: Report, validated: Validated) -> None:
                  f"Due in {report.due_within_weeks} wk"):  # fmt: skip
         table.add_column(name, justify="left" if name in ("Rule", "Limit") else "right")
     for r in report.rules:
-        table.add_row(r.rule, r.limit, f"{r.completed:,}", f"{r.met:,}", f"{r.late:,}",
+        table.add_row(cell(r.rule), cell(r.limit), f"{r.completed:,}", f"{r.met:,}", f"{r.late:,}",
                       _pct(r.on_time_rate), f"{r.open:,}", f"{r.overdue:,}",
                       f"{r.due_soon:,}")  # fmt: skip
     out.print(table)
@@ -294,21 +263,21 @@ def render(report: Report, validated: Validated) -> None:
     trend.add_column("Month")
     rule_ids = [r.rule for r in report.rules]
     for rid in rule_ids:
-        trend.add_column(rid, justify="right")
+        trend.add_column(cell(rid), justify="right")
     by_key = {(pt.month, pt.rule): pt for pt in report.trend}
     for m in months:
         trend.add_row(m, *(_pct(by_key[(m, rid)].on_time_rate) if (m, rid) in by_key else ""
                            for rid in rule_ids))  # fmt: skip
     out.print(trend)
 
-    if report.by:
-        bd = Table(title=f"By {report.by}", title_justify="left")
-        for name in (report.by, "Rule", "Completed", "On time", "Open", "Overdue"):
-            bd.add_column(name, justify="right" if name in ("Completed", "On time", "Open",
-                                                            "Overdue") else "left")  # fmt: skip
+    if breakdown and report.by:
+        bd = Table(title=cell(f"By {report.by}"), title_justify="left")
+        numbers = ("Completed", "On time", "Open", "Overdue")
+        for name in (report.by, "Rule", *numbers):
+            bd.add_column(cell(name), justify="right" if name in numbers else "left")
         for g in report.breakdown:
             for r in g.rules:
                 if r.completed or r.open or r.overdue:
-                    bd.add_row(g.value, r.rule, f"{r.completed:,}", _pct(r.on_time_rate),
-                               f"{r.open:,}", f"{r.overdue:,}")  # fmt: skip
+                    bd.add_row(cell(g.value), cell(r.rule), f"{r.completed:,}",
+                               _pct(r.on_time_rate), f"{r.open:,}", f"{r.overdue:,}")  # fmt: skip
         out.print(bd)

@@ -9,19 +9,25 @@ from typing import Annotated, Any
 import pandas as pd
 import typer
 from rich.table import Table
+from rich.text import Text
 
+from ehcp_timeliness.cli import logs
 from ehcp_timeliness.cli.common import (
     AsAtOpt,
     Exit,
     Format,
     FormatOpt,
+    LogFormatOpt,
+    LogLevelOpt,
     MappingOpt,
     Paths,
     PseudonymKeyOpt,
+    RawCsvOpt,
     StrictOpt,
-    err,
+    cell,
     out,
     parse_date_option,
+    refuse_outputs_among_inputs,
     run,
     say,
     say_as_at,
@@ -43,18 +49,23 @@ def command(
     ] = None,
     format: FormatOpt = Format.table,
     strict: StrictOpt = False,
+    log_format: LogFormatOpt = logs.LogFormat.text,
+    log_level: LogLevelOpt = logs.LogLevel.info,
+    raw_csv: RawCsvOpt = False,
     pseudonym_key_file: PseudonymKeyOpt = None,
 ) -> None:
     """Check extracts and list what is wrong, by file, row and column; for a SEN2 return,
     also what DfE's collection would query and what the return will publish."""
+    logs.configure(log_format, log_level)
     when = parse_date_option(as_at, "--as-at")
-    result = run(lambda: load(paths, mapping_file=mapping, as_at=when, progress=say,
+    refuse_outputs_among_inputs(paths, [findings_out])
+    result = run(lambda: load(paths, mapping_file=mapping, as_at=when,
                               pseudonym_key_file=pseudonym_key_file,
                               default_as_at=date.today()))  # fmt: skip
     say_as_at(result.as_at, result.as_at_source)
     if findings_out is not None:
-        write_csv(result.findings, findings_out)
-        err.print(f"wrote {len(result.findings):,} findings to {findings_out}")
+        write_csv(result.findings, findings_out, raw=raw_csv)
+        say(f"wrote {len(result.findings):,} findings to {findings_out}")
     if format is Format.json:
         typer.echo(result.report().model_dump_json(indent=2))
     else:
@@ -69,7 +80,7 @@ def render(result: Validated, shown: int = SHOWN) -> None:
         summary.add_column(name, justify="left" if name in ("File", "Table") else "right")
     for s in result.summaries:
         summary.add_row(
-            s.file,
+            cell(s.file),
             s.table,
             f"{s.rows_read:,}",
             f"{s.rows_usable:,}",
@@ -90,7 +101,7 @@ def render(result: Validated, shown: int = SHOWN) -> None:
     for code, severity, n in counts.sort_values(["severity", "n"], ascending=[True, False])[
         ["code", "severity", "n"]
     ].itertuples(index=False):
-        by_code.add_row(str(code), str(severity), f"{n:,}")
+        by_code.add_row(cell(code), cell(severity), f"{n:,}")
     out.print(by_code)
     first = Table(title=f"First {min(shown, len(f))} of {len(f):,} findings", title_justify="left")
     for name in ("File", "Row", "Column", "Value", "Code", "Message"):
@@ -98,27 +109,29 @@ def render(result: Validated, shown: int = SHOWN) -> None:
     for file, row, column, value, code, message in f.head(shown)[
         ["file", "row", "column", "value", "code", "message"]
     ].itertuples(index=False):
-        first.add_row(Path(str(file)).name, _blank(row), _blank(column), _blank(value),
-                      str(code), str(message))  # fmt: skip
+        first.add_row(cell(Path(str(file)).name), _blank(row), _blank(column), _blank(value),
+                      cell(code), cell(message))  # fmt: skip
     out.print(first)
 
 
-def _blank(value: Any) -> str:
-    return "" if pd.isna(value) else str(value)
+def _blank(value: Any) -> Text:
+    return cell("" if pd.isna(value) else value)
 
 
 def render_return(info: ReturnInfo) -> None:
     """A SEN2 return: what it is, and the figures DfE will publish from it."""
     layout = f"{info.layout} layout" if info.layout else "layout not told apart"
-    out.print(
-        f"[bold]SEN2 return[/] {info.file} ({info.source}, {layout}; header year "
-        f"{info.header_year or '-'}, reference date {info.reference_date or '-'}, LA "
-        f"{info.la_code or '-'}): {info.persons:,} persons, {info.requests:,} requests "
-        f"({info.historical_requests:,} historical, carried for their plans), "
-        f"{info.plans:,} plans. Person ids: keyed hashes, "
-        + ("with a random key for this run (they will not match another run's)."
-           if info.pseudonym_key == "random" else f"key from the {info.pseudonym_key}.")
-    )  # fmt: skip
+    key = ("with a random key for this run (they will not match another run's)"
+           if info.pseudonym_key == "random" else f"key from the {info.pseudonym_key}")  # fmt: skip
+    line = Text("SEN2 return ", style="bold")
+    line.append(cell(
+        f"{info.file} ({info.source}, {layout}; header year {info.header_year or '-'}, "
+        f"reference date {info.reference_date or '-'}, LA {info.la_code or '-'}): "
+        f"{info.persons:,} persons, {info.requests:,} requests ({info.historical_requests:,} "
+        f"historical, carried for their plans), {info.plans:,} plans. Person ids: keyed "
+        f"hashes, {key}."
+    ))  # fmt: skip
+    out.print(line)
     if info.publish is None:
         return
     p = info.publish
@@ -138,7 +151,7 @@ def render_return(info: ReturnInfo) -> None:
     out.print(table)
     for f in p.files:
         for note in f.notes:
-            out.print(f"{f.file}: {note}", markup=False)
+            out.print(cell(f"{f.file}: {note}"))
     if unavailable:
         out.print(f"{unavailable} more columns are x (not available from the return alone, or "
                   "a rate with nothing to divide by); --format json lists them.")  # fmt: skip

@@ -38,6 +38,7 @@ CASE_COLUMNS = [
     "days_over", "exception",
 ]  # fmt: skip
 D = "datetime64[D]"
+NOT_RECORDED = "(not recorded)"
 
 
 def dimensions(frame: pd.DataFrame, table: str) -> list[str]:
@@ -147,20 +148,45 @@ def case_details(
     return out.reindex(columns=CASE_COLUMNS + dims).reset_index(drop=True)
 
 
+def dimension_codes(
+    cases: pd.DataFrame, tables: dict[str, pd.DataFrame], rules: RuleSet, column: str
+) -> tuple[np.ndarray, list[str]]:
+    """The value of a dimension column for each case, as ``(codes, labels)``: ``labels`` are
+    the distinct values, sorted, and each case's code indexes them. "(not recorded)" stands
+    where the case's table lacks the column or the cell is blank.
+
+    Values are factorised once per table, so a case list of millions costs integer takes,
+    not millions of strings.
+    """
+    table_of = case_tables(cases, rules)
+    src = cases["_src"].to_numpy()
+    parts = []  # (case positions, each case's code into the table's own labels, those labels)
+    for name, frame in tables.items():
+        mine = np.flatnonzero(table_of == name)
+        if not mine.size:
+            continue
+        if column in frame.columns:
+            codes, uniques = pd.factorize(frame[column].astype("string"), use_na_sentinel=True)
+            own = [*map(str, uniques), NOT_RECORDED]
+            parts.append((mine, codes[src[mine]], own))  # the sentinel -1 picks NOT_RECORDED
+        else:
+            parts.append((mine, np.zeros(mine.size, dtype=np.int64), [NOT_RECORDED]))
+    labels = sorted({label for _, _, own in parts for label in own})
+    index = {label: i for i, label in enumerate(labels)}
+    out = np.zeros(len(cases), dtype=np.int64)
+    for mine, codes, own in parts:
+        out[mine] = np.array([index[label] for label in own], dtype=np.int64)[codes]
+    present = np.bincount(out, minlength=len(labels)) > 0  # drop labels no case has
+    remap = np.cumsum(present) - 1
+    return remap[out], [label for label, kept in zip(labels, present, strict=True) if kept]
+
+
 def dimension_of(
     cases: pd.DataFrame, tables: dict[str, pd.DataFrame], rules: RuleSet, column: str
 ) -> pd.Series:
-    """The value of a dimension column for each case ("(not recorded)" where its table lacks
-    the column or the cell is blank)."""
-    out = np.full(len(cases), "(not recorded)", dtype=object)
-    table_of = case_tables(cases, rules)
-    for name, frame in tables.items():
-        if column not in frame.columns:
-            continue
-        mine = np.flatnonzero(table_of == name)
-        values = frame[column].astype("string").take(cases["_src"].to_numpy()[mine])
-        out[mine] = values.fillna("(not recorded)").to_numpy()
-    return pd.Series(out, index=cases.index, dtype="string")
+    """The value of a dimension column for each case, as text (see :func:`dimension_codes`)."""
+    codes, labels = dimension_codes(cases, tables, rules, column)
+    return pd.Series(np.array(labels, dtype=object)[codes], index=cases.index, dtype="string")
 
 
 def _in_scope(conditions: list[Condition], frame: pd.DataFrame) -> np.ndarray:

@@ -53,6 +53,7 @@ from ehcp_timeliness.sen2_spec import (
     detect_layout,
     year_group_label,
 )
+from ehcp_timeliness.text import strip_controls_arrow
 from ehcp_timeliness.validate.findings import CODES, FINDING_COLUMNS
 
 ORDERED_ELEMENTS = frozenset(t for pair in ORDER_MARKERS for t in pair)
@@ -436,6 +437,34 @@ PLAN_COLUMNS = {
 }
 PERSON_ID_HEADER = "Person (pseudonym of UPN, ULN, or name and birth date)"
 RECORD_ID_HEADER = "Person/Requests (pseudonym and the request's place)"
+
+
+def remove_controls(data: Sen2Data) -> None:
+    """Remove control characters and terminal escapes from every value of a return (a COLLECT
+    export or workbook can carry them, and XML its C1 controls), before anything reads them,
+    with a ``control-characters-removed`` finding for each value changed."""
+    parts = []
+    for record in ("persons", "requests", "plan_detail", "placement_detail", "sen_need"):
+        frame = getattr(data, record)
+        for column in [c for c in frame.columns if not c.startswith("_")]:
+            if frame[column].dtype.kind in "biufM":
+                continue
+            cleaned, found = strip_controls_arrow(arrow(frame, column))
+            if found is None:
+                continue
+            frame[column] = strings(cleaned)
+            where = np.flatnonzero(found)
+            parts.append(pd.DataFrame({
+                "file": data.file, "table": "persons" if record == "persons" else "requests",
+                "row": frame["_person"].to_numpy()[where], "column": f"{PATHS[record]}/{column}",
+                "value": None, "code": "control-characters-removed",
+                "severity": CODES["control-characters-removed"][0],
+                "message": "held control characters (such as NUL or ESC); they were removed",
+            }))  # fmt: skip
+    if parts:
+        found_all = pd.concat([data.findings, *parts], ignore_index=True)
+        found_all["row"] = found_all["row"].astype("Int64")
+        data.findings = found_all[FINDING_COLUMNS]
 
 
 def historical_only(data: Sen2Data) -> np.ndarray:

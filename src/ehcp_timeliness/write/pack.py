@@ -10,7 +10,6 @@ Sheet and column names are fixed, so the pack looks the same month after month.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,13 +19,14 @@ import numpy as np
 import pandas as pd
 
 from ehcp_timeliness import __version__
-from ehcp_timeliness.clocks.engine import LATE, MET, OPEN, OVERDUE, case_details, dimension_of
+from ehcp_timeliness.analysis import Analysis
+from ehcp_timeliness.clocks.engine import LATE, MET, OPEN, OVERDUE
 from ehcp_timeliness.clocks.rules import RuleSet
 from ehcp_timeliness.report import BACKLOG_BANDS, PLAN_20W, Report, _band
 from ehcp_timeliness.targets import Targets
 from ehcp_timeliness.validate.checks import Validated
 from ehcp_timeliness.validate.findings import CODES
-from ehcp_timeliness.write.atomic import FORMULA_START, write_csv
+from ehcp_timeliness.write.atomic import OutputSet, sha256_input, write_csv_to
 
 Format = Literal["text", "date", "month", "percent", "change", "int", "number"]
 #: The most rows Excel holds in a sheet, less the header.
@@ -61,8 +61,12 @@ class Chart:
     kind: Literal["line", "bar", "stacked"]
     title: str
     y_title: str
-    columns: list[str]  # series: columns of the sheet's first block; categories: its first
+    columns: list[str]  # series: columns of the chart's block; categories: its first column
     percent: bool = False
+    #: Which of the sheet's blocks holds the data. A sheet of one block has its charts below
+    #: the table, side by side; a sheet of several has them beside the tables, one under
+    #: another.
+    block: int = 0
 
 
 @dataclass
@@ -74,6 +78,8 @@ class Sheet:
     charts: list[Chart] = field(default_factory=list)
     #: Column holding a scorecard status word, to fill red/amber/green beside the word.
     status_column: str | None = None
+    #: A warning shown in bold under the title (a run that crossed a failure threshold).
+    warning: str | None = None
 
 
 #: A capped detail table of cases, and the notes saying what was cut (see ``assemble``).
@@ -90,19 +96,8 @@ class Pack:
 
 
 def sha256_of(path: str) -> str:
-    """SHA-256 of an input file (a workbook's, for one of its sheets). For an input of several
-    files named by a pattern (a COLLECT CSV export, ``folder/Blade-Export_DATE_*.csv``), of
-    each file's name and content in name order."""
-    real = Path(path.split("[", 1)[0] if path.endswith("]") else path)
-    files = sorted(real.parent.glob(real.name)) if "*" in real.name else [real]
-    digest = hashlib.sha256()
-    for file in files:
-        if len(files) > 1:
-            digest.update(file.name.encode("utf-8") + b"\0")
-        with open(file, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                digest.update(chunk)
-    return digest.hexdigest()
+    """SHA-256 of an input as the findings name it (see ``write.atomic.sha256_input``)."""
+    return sha256_input(path)
 
 
 def _headline(report: Report, rule: str) -> float | None:
@@ -117,18 +112,18 @@ def _measure(title: str, rule: str) -> str:
 
 
 def assemble(
-    report: Report,
-    previous: Report,
-    cases: pd.DataFrame,
-    validated: Validated,
-    rules: RuleSet,
+    analysis: Analysis,
     targets: Targets,
     *,
     council: str,
     max_detail_rows: int,
     workbook_name: str,
+    banner: str | None = None,
 ) -> Pack:
-    """Every sheet of the board pack, in order."""
+    """Every sheet of the board pack, in order, from one run's result. ``banner`` is a warning
+    shown at the top of the first sheet."""
+    report, previous, cases = analysis.report, analysis.previous, analysis.cases
+    validated, rules = analysis.validated, analysis.rules
     cap = min(max_detail_rows, EXCEL_MAX_ROWS)
     stem = Path(workbook_name).stem
     by = report.by
@@ -145,7 +140,7 @@ def assemble(
 
     def detail(name: str, chosen: pd.DataFrame, when: np.ndarray | None = None) -> Detail:
         """A capped detail table of cases, in the order given; the full list when capped."""
-        frame = _detail_frame(case_details(chosen.head(cap), validated.tables, rules))
+        frame = _detail_frame(analysis.details(chosen.head(cap)))
         if when is not None:
             frame.insert(0, "When", when[: len(frame)])
         csv_name, notes = cut(name, len(chosen))
@@ -187,20 +182,13 @@ def assemble(
             ],
             [due_soon],
         ),  # fmt: skip
-        _backlog(report, cases, validated, rules, by),
+        _backlog(analysis, by),
         _annual_reviews(report, cases, detail),
         _data_quality(validated, cap, findings_notes),
         _breakdown(report, targets, by),
     ]
+    sheets[0].warning = banner
     return Pack(sheets, full_lists, findings_csv)
-
-
-def pack_dimension(validated: Validated, by: str | None) -> str | None:
-    """What the pack breaks down by: ``--by`` if given, else ``team`` where the extract has
-    one. Build the report handed to :func:`assemble` with this ``by``."""
-    if by is None and any("team" in f.columns for f in validated.tables.values()):
-        return "team"
-    return by
 
 
 def _detail_frame(details: pd.DataFrame) -> pd.DataFrame:
@@ -375,14 +363,17 @@ def _trend(report: Report, cases: pd.DataFrame) -> Sheet:
     )  # fmt: skip
 
 
-def _backlog(report: Report, cases: pd.DataFrame, validated: Validated, rules: RuleSet,
-             by: str | None) -> Sheet:  # fmt: skip
+def _backlog(analysis: Analysis, by: str | None) -> Sheet:
+    report, cases = analysis.report, analysis.cases
     mask = (cases["rule"] == PLAN_20W) & cases["status"].isin(["open", "overdue"])
     mine = cases[mask.to_numpy()]
     days = (pd.Timestamp(report.as_at) - mine["start_date"]).dt.days.to_numpy()
     group_name = by or "All"
-    groups = (dimension_of(mine, validated.tables, rules, by).to_numpy() if by
-              else np.full(len(mine), "All"))  # fmt: skip
+    if by:
+        codes, labels = analysis.dimension(mine, by)
+        groups = np.array(labels, dtype=object)[codes]
+    else:
+        groups = np.full(len(mine), "All", dtype=object)
     rows = []
     for value in sorted(set(groups.tolist())):
         sel = groups == value
@@ -483,20 +474,19 @@ def _breakdown(report: Report, targets: Targets, by: str | None) -> Sheet:
                  [Block("Breakdown", frame, formats)], status_column="Status")  # fmt: skip
 
 
-def write_csv_dir(pack: Pack, folder: Path) -> list[Path]:
+def write_csv_dir(pack: Pack, folder: Path, outputs: OutputSet, *, raw: bool = False) -> list[Path]:
     """Each sheet's tables as CSV (``Sheet.csv``, or ``Sheet - Table.csv`` where a sheet holds
-    several). Text that a spreadsheet would take for a formula gets a leading apostrophe."""
+    several). Text cells and headers a spreadsheet would take for a formula get a leading
+    apostrophe unless ``raw`` (:mod:`.csvsafe`)."""
     written = []
     for sheet in pack.sheets:
         for block in sheet.blocks:
             name = sheet.name if len(sheet.blocks) == 1 else f"{sheet.name} - {block.title}"
             frame = block.frame.copy()
-            for column in frame.columns:
+            for column in frame.columns:  # text by format: a "text" column of numbers too
                 if block.format_of(column) == "text":
-                    text = frame[column].astype("string")
-                    risky = text.str.startswith(FORMULA_START).fillna(False)
-                    frame[column] = text.where(~risky, "'" + text)
+                    frame[column] = frame[column].astype("string")
             target = folder / f"{name}.csv"
-            write_csv(frame, target)
+            write_csv_to(frame, outputs.path(target), raw=raw)
             written.append(target)
     return written

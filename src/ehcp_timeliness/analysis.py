@@ -1,0 +1,223 @@
+"""The one pipeline: inputs, rules, as-at date and period in; a result holding everything out.
+
+Data flows one way, stage by stage, and every output is written from the result:
+
+1. **read** every input file into raw text tables;
+2. **validate** them together into typed, usable rows and findings;
+3. **evaluate** every rule in force into cases (handing each rule's cases to any *case
+   sinks*, such as the case-list writer, as soon as they exist, so writing overlaps the
+   evaluation of the next rule);
+4. **summarise** the cases into the report, the previous period's report, and the breakdown;
+5. **benchmark**, when asked: the council beside DfE's published figures, with its casework
+   figures for the same years.
+
+Writers (``ehcp_timeliness.write``) take an :class:`Analysis` and write it; none of them calls
+the engine again. Each stage is logged (logger ``ehcp_timeliness``) with its time and row
+counts: one ``start`` record at DEBUG and one summary line at INFO.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, ExitStack, contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ehcp_timeliness.benchmark import Benchmark, PublishedSpec, compare_published
+from ehcp_timeliness.clocks.engine import (
+    all_dimensions,
+    case_details,
+    combine,
+    dimension_codes,
+    evaluate_rules,
+)
+from ehcp_timeliness.clocks.rules import RuleSet
+from ehcp_timeliness.errors import OutputError, os_error_line
+from ehcp_timeliness.load import finish, read_all
+from ehcp_timeliness.read.mapping import load_mapping
+from ehcp_timeliness.report import Period, Report, build_report, parse_period
+from ehcp_timeliness.validate.checks import Validated, validate
+
+log = logging.getLogger("ehcp_timeliness")
+
+#: Opens a sink for each rule's cases: given the validated tables and the rules, a context
+#: manager yielding the function to call with each part (``write.cases.case_writer`` is one).
+CaseSink = Callable[
+    [dict[str, pd.DataFrame], RuleSet], AbstractContextManager[Callable[[pd.DataFrame], None]]
+]
+#: A ``team`` column, where the extract has one, breaks the report down unless asked otherwise.
+DEFAULT_DIMENSION = "team"
+
+
+class UnknownDimension(ValueError):
+    """``by`` names a column the extract does not have."""
+
+    def __init__(self, by: str, known: list[str]):
+        self.by, self.known = by, known
+        super().__init__(
+            f"{by!r} is not a column of the extract (dimensions: "
+            f"{', '.join(sorted(known)) or 'none'})"
+        )
+
+
+@dataclass(frozen=True)
+class Options:
+    """What to analyse and how; everything but the inputs and the rules."""
+
+    #: The date the extract was taken: open cases are judged as at this date. None takes a
+    #: SEN2 return's ReferenceDate (``analyse`` puts the date used here).
+    as_at: date | None
+    #: ``2024``, ``2024-25``, ``2024-Q1``, ``2024-03``, ``rolling-12`` (the default), a
+    #: :class:`Period` (a custom ``--from``/``--to``), or a function of the as-at date giving
+    #: one (a custom period ending on an as-at date not known until the inputs are read).
+    period: str | Period | Callable[[date], Period] | None = None
+    due_within: int = 4
+    #: The breakdown dimension; None takes ``team`` where the extract has one.
+    by: str | None = None
+    mapping_file: Path | None = None
+    #: DfE's published figures to compare with (the ``benchmark`` stage), if any.
+    published: PublishedSpec | None = None
+    #: The key for SEN2 returns' pseudonymous person ids (else ``EHCP_PSEUDONYM_KEY``).
+    pseudonym_key_file: Path | None = None
+
+
+@dataclass
+class Analysis:
+    """Everything one run knows: the validated extract, the cases and their summaries."""
+
+    options: Options
+    rules: RuleSet
+    validated: Validated
+    period: Period
+    #: One row per (record, rule) in scope; lean (see ``clocks.engine.evaluate``).
+    cases: pd.DataFrame
+    report: Report
+    #: The same report for the period of the same length just before.
+    previous: Report
+    #: The council beside DfE's published figures, when ``Options.published`` was given.
+    benchmark: Benchmark | None = None
+    #: Seconds and counts per stage, in order.
+    stages: list[StageLog] = field(default_factory=list)
+
+    @property
+    def as_at(self) -> date:
+        assert self.options.as_at is not None  # analyse puts the date it used here
+        return self.options.as_at
+
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return self.validated.tables
+
+    def details(self, cases: pd.DataFrame) -> pd.DataFrame:
+        """``cases`` (a selection of :attr:`cases`) with person, record id and dimensions."""
+        return case_details(cases, self.tables, self.rules)
+
+    def dimension(self, cases: pd.DataFrame, column: str) -> tuple[Any, list[str]]:
+        """Each of ``cases``' value of a dimension column, as (codes, labels)."""
+        return dimension_codes(cases, self.tables, self.rules, column)
+
+
+@dataclass
+class StageLog:
+    name: str
+    seconds: float = 0.0
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def line(self) -> str:
+        counts = ", ".join(f"{v:,} {k}" for k, v in self.counts.items())
+        return f"{self.name}: {counts}{'; ' if counts else ''}{self.seconds:.2f} s"
+
+
+@contextmanager
+def stage(name: str, stages: list[StageLog]) -> Iterator[StageLog]:
+    """Time a stage and log it: a DEBUG record as it starts, an INFO line when it ends."""
+    entry = StageLog(name)
+    log.debug(f"{name}: started", extra={"stage": name, "event": "start"})
+    start = time.perf_counter()
+    yield entry
+    entry.seconds = time.perf_counter() - start
+    stages.append(entry)
+    log.info(entry.line(), extra={"stage": name, "event": "end", "seconds": entry.seconds,
+                                  "counts": entry.counts})  # fmt: skip
+
+
+def resolve_period(period: str | Period | Callable[[date], Period] | None,
+                   as_at: date) -> Period:  # fmt: skip
+    if isinstance(period, Period):
+        return period
+    if callable(period):
+        return period(as_at)
+    return parse_period(period, as_at)
+
+
+def analyse(
+    paths: Sequence[Path],
+    rules: RuleSet,
+    options: Options,
+    *,
+    case_sinks: Sequence[CaseSink] = (),
+) -> Analysis:
+    """Run the pipeline on the extract files (or folders of them) in ``paths``.
+
+    Raises :class:`~ehcp_timeliness.errors.InputError` for input that cannot be read at all,
+    :class:`UnknownDimension` for a ``by`` the extract lacks, and ``ValueError`` for a
+    malformed period.
+    """
+    stages: list[StageLog] = []
+    if options.as_at is not None:
+        resolve_period(options.period, options.as_at)  # a malformed period fails before reading
+    mapping = load_mapping(options.mapping_file)
+    with stage("read", stages) as s:
+        inputs = read_all(list(paths), mapping, as_at=options.as_at,
+                          pseudonym_key_file=options.pseudonym_key_file)  # fmt: skip
+        raw = inputs.raw
+        s.counts = {"files": len({t.file for t in raw}), "rows": sum(len(t.data) for t in raw)}
+    as_at = inputs.as_at
+    options = replace(options, as_at=as_at)
+    period = resolve_period(options.period, as_at)
+    with stage("validate", stages) as s:
+        validated = finish(validate(raw, as_at=as_at, mapping=mapping), inputs)
+        del raw, inputs
+        usable = sum(x.rows_usable for x in validated.summaries)
+        s.counts = {"rows usable": usable,
+                    "rows rejected": sum(x.rows_rejected for x in validated.summaries)}  # fmt: skip
+    known = all_dimensions(validated.tables)
+    by = options.by
+    if by is None and DEFAULT_DIMENSION in known:
+        by = DEFAULT_DIMENSION
+    elif by is not None and by not in known:
+        raise UnknownDimension(by, known)
+    with stage("evaluate", stages) as s:
+        parts = []
+        try:
+            with ExitStack() as sinks:
+                adders = [sinks.enter_context(sink(validated.tables, rules)) for sink in case_sinks]
+                for part in evaluate_rules(validated.tables, rules, as_at=as_at):
+                    parts.append(part)
+                    for add in adders:
+                        add(part)
+        except OSError as exc:  # only the sinks touch files here: a case list not written
+            raise OutputError(os_error_line("write", exc)) from exc
+        cases = combine(parts, rules)
+        s.counts = {"cases": len(cases)}
+    with stage("summarise", stages) as s:
+
+        def summary(period: Period, by: str | None = None) -> Report:
+            return build_report(validated, cases, rules, as_at=as_at, period=period,
+                                due_within=options.due_within, by=by)  # fmt: skip
+
+        report, previous = summary(period, by), summary(period.previous())
+        s.counts = {"rules": len(report.rules)}
+    bench = None
+    if options.published is not None:
+        with stage("benchmark", stages) as s:
+            extract = (validated, cases, rules, as_at)
+            bench = compare_published(options.published, extract)
+            s.counts = {"measures": len(bench.measures)}
+    return Analysis(options, rules, validated, period, cases, report, previous, bench, stages)

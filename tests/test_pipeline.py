@@ -1,0 +1,204 @@
+"""The one pipeline (analysis.analyse) and the output set every command writes through."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from ehcp_timeliness.analysis import Analysis, Options, UnknownDimension, analyse
+from ehcp_timeliness.cli.app import app
+from ehcp_timeliness.clocks.rules import load_rules
+from ehcp_timeliness.report import parse_period, summarise_rules
+from ehcp_timeliness.write.atomic import OutputSet, clean_stale, outputs_among_inputs
+
+runner = CliRunner()
+SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
+AS_AT = date(2025, 3, 31)
+RULES = load_rules()
+
+
+@pytest.fixture(scope="module")
+def analysis() -> Analysis:
+    return analyse([SAMPLE], RULES, Options(as_at=AS_AT, period="2024"))
+
+
+def test_report_json_is_the_analysis_report(analysis):
+    result = runner.invoke(app, ["report", str(SAMPLE), "--as-at", "2025-03-31",
+                                 "--period", "2024", "--json", "-"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == json.loads(analysis.report.model_dump_json())
+
+
+def test_the_report_breaks_down_by_team_unless_asked_otherwise(analysis):
+    assert analysis.report.by == "team"
+    assert [g.value for g in analysis.report.breakdown] == [
+        "Central", "East", "North", "South", "West",
+    ]  # fmt: skip
+    by_need = analyse([SAMPLE], RULES, Options(as_at=AS_AT, by="primary_need"))
+    assert by_need.report.by == "primary_need"
+    with pytest.raises(UnknownDimension, match="'nope' is not a column"):
+        analyse([SAMPLE], RULES, Options(as_at=AS_AT, by="nope"))
+
+
+def test_breakdown_groups_add_up_to_the_whole_and_match_a_per_group_count(analysis):
+    report, cases = analysis.report, analysis.cases
+    for i, rule in enumerate(report.rules):
+        for field in ("met", "late", "open", "overdue", "due_soon"):
+            groups = sum(getattr(g.rules[i], field) for g in report.breakdown)
+            assert groups == getattr(rule, field), (rule.rule, field)
+    codes, labels = analysis.dimension(cases, "team")
+    east = cases[codes == labels.index("East")]  # a plain filter, counted the old way
+    expected = summarise_rules(east, RULES, analysis.period, AS_AT, 4)
+    assert next(g for g in report.breakdown if g.value == "East").rules == expected
+
+
+def test_previous_period_is_the_same_length_just_before(analysis):
+    assert analysis.period == parse_period("2024", AS_AT)
+    assert (analysis.previous.period.start, analysis.previous.period.end) == (
+        date(2023, 1, 1), date(2023, 12, 31),
+    )  # fmt: skip
+
+
+def test_each_stage_is_logged_with_its_counts(caplog):
+    with caplog.at_level(logging.INFO, logger="ehcp_timeliness"):
+        result = analyse([SAMPLE], RULES, Options(as_at=AS_AT))
+    assert [s.name for s in result.stages] == ["read", "validate", "evaluate", "summarise"]
+    lines = [r.getMessage() for r in caplog.records if getattr(r, "event", None) == "end"]
+    assert lines[0].startswith("read: 2 files, 29,303 rows; ")
+    assert lines[2].startswith(f"evaluate: {len(result.cases):,} cases; ")
+
+
+def test_case_sinks_receive_every_rules_cases_as_evaluated(analysis):
+    received = []
+
+    def sink(tables, rules):
+        from contextlib import nullcontext
+
+        return nullcontext(received.append)
+
+    again = analyse([SAMPLE], RULES, Options(as_at=AS_AT, period="2024"), case_sinks=[sink])
+    assert sum(len(p) for p in received) == len(again.cases) == len(analysis.cases)
+    assert [p["rule"].iloc[0] for p in received] == [r.id for r in RULES.enabled]
+
+
+# --- the output set ---------------------------------------------------------------------------
+
+
+def test_outputs_appear_together_or_not_at_all(tmp_path):
+    (tmp_path / "a.csv").write_text("last month")
+    with OutputSet() as outputs:
+        outputs.path(tmp_path / "a.csv").write_text("new a")
+        outputs.path(tmp_path / "sub" / "b.csv").write_text("new b")
+        assert (tmp_path / "a.csv").read_text() == "last month"  # nothing in place yet
+    assert (tmp_path / "a.csv").read_text() == "new a"
+    assert (tmp_path / "sub" / "b.csv").read_text() == "new b"
+    assert outputs.written == [tmp_path / "a.csv", tmp_path / "sub" / "b.csv"]
+
+    with pytest.raises(RuntimeError), OutputSet() as outputs:
+        outputs.path(tmp_path / "a.csv").write_text("broken a")
+        outputs.path(tmp_path / "c.csv").write_text("c")
+        raise RuntimeError("the pack failed")
+    assert (tmp_path / "a.csv").read_text() == "new a"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv", "sub"]  # no temporary files
+
+
+def test_an_output_named_twice_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="named twice"), OutputSet() as outputs:
+        outputs.path(tmp_path / "a.csv")
+        outputs.path(tmp_path / "a.csv")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_outputs_that_would_destroy_or_pollute_an_input(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    extract = data / "requests.csv"
+    extract.write_text("x")
+    (tmp_path / "link.csv").symlink_to(extract)
+    suffixes = [".csv", ".xlsx"]
+
+    def refused(*outputs):
+        return outputs_among_inputs([data, tmp_path / "other.csv"], outputs, suffixes)
+
+    assert len(refused(extract)) == 1  # the input file itself
+    assert len(refused(tmp_path / "link.csv")) == 1  # ... through a symbolic link
+    assert len(refused(data)) == 1  # a --csv-dir that is the input folder
+    assert len(refused(data / "cases.csv")) == 1  # read as an extract next month
+    assert len(refused(tmp_path)) == 1  # a folder holding an input
+    assert refused(data / "report.json", data / "out" / "cases.csv", tmp_path / "c.csv") == []
+
+
+def test_report_refuses_to_overwrite_its_input_before_reading(tmp_path):
+    extract = tmp_path / "requests.csv"
+    extract.write_text("person_id,received_date\nP1,2024-01-01\n")
+    for option in ("--cases-out", "--json", "--xlsx"):
+        args = ["report", str(extract), "--as-at", "2025-03-31", option, str(extract)]
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, result.output
+        assert "is one of the inputs" in result.output
+    assert extract.read_text() == "person_id,received_date\nP1,2024-01-01\n"
+
+
+def test_validate_refuses_to_overwrite_or_pollute_its_input_before_reading(tmp_path):
+    extract = tmp_path / "requests.csv"
+    extract.write_text("person_id,received_date\nP1,2024-01-01\n")
+    (tmp_path / "link.csv").symlink_to(extract)
+    for output, why in (
+        (extract, "is one of the inputs"),
+        (tmp_path / "link.csv", "is one of the inputs"),
+    ):
+        result = runner.invoke(app, ["validate", str(extract), "--findings-out", str(output)])
+        assert result.exit_code == 2, result.output
+        assert why in result.output
+    folder = runner.invoke(app, ["validate", str(tmp_path), "--findings-out",
+                                 str(tmp_path / "findings.csv")])  # fmt: skip
+    assert folder.exit_code == 2 and "inside the input folder" in folder.output
+    assert extract.read_text() == "person_id,received_date\nP1,2024-01-01\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.csv", "requests.csv"]
+
+
+def test_stale_temporary_files_are_cleaned_and_live_ones_left(tmp_path):
+    stale = tmp_path / ".board.xlsx.ehcp-abc123.part"
+    live = tmp_path / ".cases.csv.ehcp-def456.part"
+    theirs = tmp_path / ".something-else.part"
+    for path in (stale, live, theirs):
+        path.write_text("x")
+    two_days_ago = time.time() - 2 * 86400
+    os.utime(stale, (two_days_ago, two_days_ago))
+    os.utime(theirs, (two_days_ago, two_days_ago))
+    assert clean_stale([tmp_path]) == [stale]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, theirs.name])
+
+
+def test_dimension_codes_label_blanks_and_missing_columns(analysis):
+    codes, labels = analysis.dimension(analysis.cases, "request_source")
+    assert "(not recorded)" in labels  # plans have no request_source column
+    assert codes.min() >= 0 and codes.max() == len(labels) - 1
+    assert np.bincount(codes).min() > 0  # every label is some case's
+
+
+def test_a_case_list_that_fails_while_streaming_is_an_output_error(tmp_path):
+    from ehcp_timeliness.errors import OutputError
+
+    def full_disk(tables, rules):
+        from contextlib import contextmanager
+
+        @contextmanager
+        def sink():
+            def add(part):
+                raise OSError(28, "No space left on device", str(tmp_path / "cases.csv"))
+
+            yield add
+
+        return sink()
+
+    with pytest.raises(OutputError, match="cannot write .*cases.csv: No space left on device"):
+        analyse([SAMPLE], RULES, Options(as_at=AS_AT), case_sinks=[full_disk])
