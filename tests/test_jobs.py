@@ -291,3 +291,21 @@ def test_a_benchmark_output_needs_published(job):
     job.write_text(job.read_text().replace("[fail]", 'benchmark = "b.json"\n[fail]'))
     result = runner.invoke(app, ["run", str(job)])
     assert result.exit_code == 3 and "needs a [published] section" in result.output
+
+
+def test_a_job_can_write_the_projections_too(job):
+    text = job.read_text().replace(
+        "[fail]", 'projections = "out/{as_at:%Y-%m}/projections.json"\n'
+        "[projection]\nhorizon_weeks = 13\ndraws = 40\n[fail]",
+    )  # fmt: skip
+    job.write_text(text)
+    result = runner.invoke(app, ["run", str(job)])
+    assert result.exit_code == 0, result.output
+    projections = json.loads(out(job, "projections.json").read_text())
+    assert projections["horizon_weeks"] == 13 and projections["draws"] == 40
+    direct = runner.invoke(app, ["project", str(job.parent / "data"), "--as-at", "2025-03-31",
+                                 "--horizon", "13", "--draws", "40", "--json", "-"])  # fmt: skip
+    assert json.loads(direct.stdout) == projections  # the same core, the same result
+    assert "Projections" in load_workbook(out(job, "board.xlsx"), read_only=True).sheetnames
+    manifest = json.loads(out(job, "manifest.json").read_text())
+    assert any(o["path"].endswith("projections.json") for o in manifest["outputs"])

@@ -232,3 +232,20 @@ def test_other_unreadable_files(tmp_path):
 def test_an_unpacked_download_keeps_its_files_in_data(tmp_path):
     made_up(tmp_path / "data", [england("2024", plans_issued_den="5")])
     assert read_release(tmp_path).files == {T20: tmp_path / "data" / "timeliness_20_week.csv"}
+
+
+def test_a_council_showing_its_regions_total_is_missing_with_a_note(release):
+    """DfE's 2025 newplans.csv gives every Yorkshire and The Humber council the region's
+    6,078 as its own 2022 new plans: read as missing, never as York's figure."""
+    table = release.table("newplans")
+    york = release.find_la("York")
+    rows = table.headline()
+    mine = rows[(rows["old_la_code"] == york.old_code) & (rows["year"] == 2022)]
+    assert math.isnan(mine["new_ehc_plans"].iloc[0])
+    assert table.markers.loc[mine.index[0], "new_ehc_plans"] == "region total"
+    assert any("15 Yorkshire and The Humber councils show the region's total (6,078)" in n
+               for n in table.notes)  # fmt: skip
+    leeds_2023 = rows[(rows["la_name"] == "Leeds") & (rows["year"] == 2023)]
+    assert leeds_2023["new_ehc_plans"].iloc[0] > 0  # other years untouched
+    england = rows[(rows["geographic_level"] == "National") & (rows["year"] == 2022)]
+    assert england["new_ehc_plans"].iloc[0] > 60_000  # national and regional rows untouched

@@ -10,6 +10,8 @@ Data flows one way, stage by stage, and every output is written from the result:
 4. **summarise** the cases into the report, the previous period's report, and the breakdown;
 5. **benchmark**, when asked: the council beside DfE's published figures, with its casework
    figures for the same years.
+6. **project**, when asked (``Options.projection``): the deadline cliff, the backlog, annual
+   reviews and caseload ahead, from the same tables and cases (``ehcp_timeliness.project``).
 
 Writers (``ehcp_timeliness.write``) take an :class:`Analysis` and write it; none of them calls
 the engine again. Each stage is logged (logger ``ehcp_timeliness``) with its time and row
@@ -40,6 +42,8 @@ from ehcp_timeliness.clocks.engine import (
 from ehcp_timeliness.clocks.rules import RuleSet
 from ehcp_timeliness.errors import OutputError, os_error_line
 from ehcp_timeliness.load import finish, read_all
+from ehcp_timeliness.project.models import Projections
+from ehcp_timeliness.project.options import ProjectionOptions
 from ehcp_timeliness.read.mapping import load_mapping
 from ehcp_timeliness.report import Period, Report, build_report, parse_period
 from ehcp_timeliness.validate.checks import Validated, validate
@@ -85,6 +89,8 @@ class Options:
     published: PublishedSpec | None = None
     #: The key for SEN2 returns' pseudonymous person ids (else ``EHCP_PSEUDONYM_KEY``).
     pseudonym_key_file: Path | None = None
+    #: Projections to make after the summaries (``ehcp project``); None for none.
+    projection: ProjectionOptions | None = None
 
 
 @dataclass
@@ -104,6 +110,8 @@ class Analysis:
     benchmark: Benchmark | None = None
     #: Seconds and counts per stage, in order.
     stages: list[StageLog] = field(default_factory=list)
+    #: The projections, when ``options.projection`` asked for them.
+    projections: Projections | None = None
 
     @property
     def as_at(self) -> date:
@@ -220,4 +228,14 @@ def analyse(
             extract = (validated, cases, rules, as_at)
             bench = compare_published(options.published, extract)
             s.counts = {"measures": len(bench.measures)}
-    return Analysis(options, rules, validated, period, cases, report, previous, bench, stages)
+    projections = None
+    if options.projection is not None:
+        from ehcp_timeliness.project.run import make_projections
+
+        with stage("project", stages) as s:
+            projections = make_projections(validated.tables, cases, rules, as_at,
+                                           options.projection)  # fmt: skip
+            s.counts = {"weeks ahead": options.projection.horizon_weeks,
+                        "draws": options.projection.draws}  # fmt: skip
+    return Analysis(options, rules, validated, period, cases, report, previous, bench, stages,
+                    projections)  # fmt: skip

@@ -28,6 +28,7 @@ from ehcp_timeliness.benchmark import PublishedSpec
 from ehcp_timeliness.clocks.rules import RuleSet, load_rules
 from ehcp_timeliness.config import describe, read_toml
 from ehcp_timeliness.errors import InputError, OutputError, RulesError, os_error_line
+from ehcp_timeliness.project.options import ProjectionOptions
 from ehcp_timeliness.quality import Problem, check
 from ehcp_timeliness.read.paths import SUFFIXES
 from ehcp_timeliness.report import parse_period
@@ -67,6 +68,8 @@ class JobOutputs(_Strict):
     csv_dir: str | None = None
     #: The comparison with DfE's published figures, as JSON (needs ``[published]``).
     benchmark: str | None = None
+    #: The projections model as JSON (``ehcp project --json``).
+    projections: str | None = None
     #: The run manifest; by default ``manifest.json`` beside the first output.
     manifest: str | None = None
 
@@ -74,8 +77,22 @@ class JobOutputs(_Strict):
         """The outputs asked for, by name, in the order they are written."""
         chosen = {"cases_csv": self.cases_csv, "board_pack": self.board_pack,
                   "csv_dir": self.csv_dir, "json": self.json_summary,
-                  "benchmark": self.benchmark}  # fmt: skip
+                  "benchmark": self.benchmark,
+                  "projections": self.projections}  # fmt: skip
         return {k: v for k, v in chosen.items() if v is not None}
+
+
+class JobProjection(_Strict):
+    """``[projection]``: project as ``ehcp project`` does (outputs.projections, and the board
+    pack's Projections sheets). Present, or implied by ``outputs.projections``."""
+
+    horizon_weeks: int = Field(52, ge=4, le=156)
+    seed: int = 1
+    draws: int = Field(500, ge=20, le=5000)
+
+    def options(self) -> ProjectionOptions:
+        return ProjectionOptions(horizon_weeks=self.horizon_weeks, seed=self.seed,
+                                 draws=self.draws)  # fmt: skip
 
 
 class Thresholds(_Strict):
@@ -118,8 +135,15 @@ class Job(_Strict):
     due_within: int = Field(4, ge=1, le=520)
     max_detail_rows: int = Field(100_000, ge=1, le=1_048_575)
     outputs: JobOutputs
+    projection: JobProjection | None = None
     fail: Thresholds = Thresholds()
     published: Published | None = None
+
+    def projection_options(self) -> ProjectionOptions | None:
+        """What to project, when the job asks for projections at all."""
+        if self.projection is None and self.outputs.projections is None:
+            return None
+        return (self.projection or JobProjection()).options()
 
     @field_validator("schema_version")
     @classmethod
@@ -132,7 +156,8 @@ class Job(_Strict):
     @classmethod
     def _some_output(cls, v: JobOutputs) -> JobOutputs:
         if not v.named():
-            raise ValueError("name at least one output (board_pack, cases_csv, json, csv_dir)")
+            raise ValueError("name at least one output (board_pack, cases_csv, json, csv_dir, "
+                             "projections)")  # fmt: skip
         return v
 
     @model_validator(mode="after")
@@ -309,7 +334,8 @@ def run_job(job_plan: Plan) -> RunResult:
         clean_stale(folders)
         options = Options(as_at=job_plan.as_at, period=job.period, due_within=job.due_within,
                           by=job.by, mapping_file=job_plan.mapping,
-                          published=job_plan.published)  # fmt: skip
+                          published=job_plan.published,
+                          projection=job.projection_options())  # fmt: skip
         with OutputSet() as outputs:
             sinks = []
             if "cases_csv" in outputs_at:
@@ -345,6 +371,8 @@ def _write(job_plan: Plan, analysis: Analysis, targets: Targets, problems: list[
             write_json(analysis.report, outputs.path(outputs_at["json"]))
         if "benchmark" in outputs_at and analysis.benchmark is not None:
             write_json(analysis.benchmark, outputs.path(outputs_at["benchmark"]))
+        if "projections" in outputs_at and analysis.projections is not None:
+            write_json(analysis.projections, outputs.path(outputs_at["projections"]))
         s.counts = {"files": len(outputs.pending())}
     manifest = build_manifest(analysis, outputs.pending(), problems,
                               as_at_source=job_plan.as_at_source,

@@ -75,6 +75,7 @@ MARKERS = {
     "..": "not available",
     "~": "rounds to zero",
     "": "blank",
+    "region total": "the region's total shown as the council's own, so read as missing",
 }
 
 
@@ -426,9 +427,55 @@ def read_table(path: Path, spec: FileSpec) -> PublishedTable:
     labels = {y: _label(spec.kind, y) for y in year.unique()}
     frame.insert(len(ID_COLUMNS) + 1, "period", year.map(labels))
     marks = pd.DataFrame(markers, index=frame.index, dtype=object)
+    notes += _region_totals_as_councils(frame, marks, path)
     table = PublishedTable(spec, path, frame, marks, notes)
     _check_years(table)
     return table
+
+
+#: The marker of a council's count that is its region's total, read as missing.
+REGION_TOTAL = "region total"
+#: Councils' counts this small can match their region's by chance (a region of one council).
+_MIN_COPIED = 10
+
+
+def _region_totals_as_councils(frame: pd.DataFrame, marks: pd.DataFrame, path: Path) -> list[str]:
+    """Counts a council shows that are its region's total, read as missing (in place), with a
+    note per column and year. DfE's 2025 newplans.csv gives every Yorkshire and The Humber
+    council the region's 6,078 as its own 2022 new plans; taken at face value it made York's
+    new plans 6,078. Only counts (not percentages, which councils can share legitimately), of
+    at least :data:`_MIN_COPIED`, in regions where two or more councils show the same figure."""
+    keys = ["year", "region_code", "breakdown_topic", "breakdown"]
+    local = frame["geographic_level"] == LOCAL
+    regional = frame.loc[frame["geographic_level"] == REGIONAL, keys].reset_index()
+    counts = [c for c in marks.columns if "pc" not in c.lower()]
+    if not local.any() or regional.empty or not counts:
+        return []
+    la = frame.loc[local, keys].reset_index()
+    pairs = la.merge(regional, on=keys, suffixes=("", "_region"))
+    if pairs.empty:
+        return []
+    rows, region_rows = pairs["index"].to_numpy(), pairs["index_region"].to_numpy()
+    notes = []
+    for column in counts:
+        mine = frame[column].to_numpy()[rows]
+        theirs = frame[column].to_numpy()[region_rows]
+        copied = (mine == theirs) & (mine >= _MIN_COPIED)
+        if not copied.any():
+            continue
+        group = pd.Series(region_rows[copied])
+        shared = group.map(group.value_counts()) >= 2  # two councils with the region's total
+        hit = rows[copied][shared.to_numpy()]
+        if not hit.size:
+            continue
+        frame.loc[hit, column] = np.nan
+        marks.loc[hit, column] = REGION_TOTAL
+        for (year, region), n in frame.loc[hit].groupby(["year", "region_name"]).size().items():
+            value = theirs[copied][shared.to_numpy()][0]
+            notes.append(f"{path.name}: {n} {region} councils show the region's total "
+                         f"({value:,.0f}) as their own {column} for {year}; read as "
+                         "missing")  # fmt: skip
+    return notes
 
 
 def _numbers(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

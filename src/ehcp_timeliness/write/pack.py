@@ -67,6 +67,9 @@ class Chart:
     #: the table, side by side; a sheet of several has them beside the tables, one under
     #: another.
     block: int = 0
+    #: Series drawn dashed (a projection), and a shaded band between two columns (line charts).
+    dashed: list[str] = field(default_factory=list)
+    band: tuple[str, str] | None = None
 
 
 @dataclass
@@ -187,6 +190,10 @@ def assemble(
         _data_quality(validated, cap, findings_notes),
         _breakdown(report, targets, by),
     ]
+    if analysis.projections is not None:  # ehcp project --xlsx: the Projections sheet set
+        from ehcp_timeliness.write.projections_sheet import projection_sheets
+
+        sheets += projection_sheets(analysis.projections)
     sheets[0].warning = banner
     return Pack(sheets, full_lists, findings_csv)
 

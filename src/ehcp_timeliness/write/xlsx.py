@@ -23,6 +23,9 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.chart.axis import ChartLines
+from openpyxl.chart.shapes import GraphicalProperties
+from openpyxl.chart.updown_bars import UpDownBars
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -33,7 +36,7 @@ from ehcp_timeliness.dates import as_arrow_text
 from ehcp_timeliness.text import strip_controls, strip_controls_arrow
 from ehcp_timeliness.write.atomic import private_tempdir, write_atomic
 from ehcp_timeliness.write.csvsafe import FORMULA_START
-from ehcp_timeliness.write.pack import Block, Pack, Sheet
+from ehcp_timeliness.write.pack import Block, Chart, Pack, Sheet
 
 NUMBER_FORMATS = {
     "date": "dd/mm/yyyy",
@@ -225,6 +228,34 @@ def _sheet(wb: Workbook, sheet: Sheet, index: int) -> None:
         _charts(ws, sheet, tables)
 
 
+def _dash_and_band(ws, chart: LineChart, spec: Chart, names: list[str], header_row: int,
+                   last_row: int, categories: Reference) -> None:  # fmt: skip
+    """Dashed series, and a band between two columns: a second line group holding the band's
+    edges as thin light lines, shaded between by up-down bars with no gap between them (Excel
+    shades them; a viewer without up-down bars still shows the edges)."""
+    for series, name in zip(chart.series, spec.columns, strict=True):
+        series.smooth = False
+        if name in spec.dashed:
+            series.graphicalProperties.line.dashStyle = "dash"
+    if spec.band is None:
+        return
+    shade = LineChart()
+    for name in spec.band:
+        col = names.index(name) + 1
+        shade.add_data(Reference(ws, min_col=col, min_row=header_row, max_row=last_row),
+                       titles_from_data=True)  # fmt: skip
+    shade.set_categories(categories)
+    for series in shade.series:
+        series.smooth = False
+        series.graphicalProperties.line.solidFill = "9DC3E6"
+        series.graphicalProperties.line.width = 9525  # 0.75 pt
+    fill = GraphicalProperties(solidFill="BDD7EE")
+    fill.line.noFill = True
+    shade.upDownBars = UpDownBars(gapWidth=0, upBars=ChartLines(spPr=fill),
+                                  downBars=ChartLines(spPr=fill))  # fmt: skip
+    chart += shade
+
+
 def _status_fills(ws, header_row: int, last_row: int, block: Block, column: str) -> None:
     if column not in block.frame.columns or last_row <= header_row:
         return
@@ -277,6 +308,8 @@ def _charts(ws, sheet: Sheet, tables: list[tuple[int, int, Block]]) -> None:
             chart.add_data(data, titles_from_data=True)
         categories = Reference(ws, min_col=1, min_row=header_row + 1, max_row=last_row)
         chart.set_categories(categories)
+        if isinstance(chart, LineChart):
+            _dash_and_band(ws, chart, spec, names, header_row, last_row, categories)
         chart.legend.position = "b"
         if beside:
             ws.add_chart(chart, f"{right}{next_row}")
