@@ -81,7 +81,7 @@ def test_strict_passes_clean_input():
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
-        ("notes.txt", "hello", "not a CSV or XLSX file"),
+        ("notes.txt", "hello", "not a CSV, XLSX or SEN2 XML file"),
         ("other.csv", "a,b\n1,2\n", "no recognisable columns"),
         ("fake.xlsx", "not a zip", "not a readable XLSX workbook"),
     ],

@@ -29,6 +29,8 @@ from ehcp_timeliness.dates import (
         ("45352", date(2024, 3, 1)),  # Excel serial
         ("45352.0", date(2024, 3, 1)),
         ("61", date(1900, 3, 1)),
+        ("2022-Sep-28 00:00:00", date(2022, 9, 28)),  # DfE COLLECT's Blade CSV export
+        ("2024-feb-29", date(2024, 2, 29)),
         ("", None),
         ("   ", None),
         (None, None),
@@ -58,6 +60,10 @@ def test_parse_accepts(raw, expected):
         "abc",
         "2024/03/01",
         "-45352",
+        "2022-Sept-28",
+        "2022-Sek-28",
+        "2023-Feb-29",
+        "2022-Sep-28 10:00:00",
     ],
 )
 def test_parse_rejects(raw):
@@ -76,10 +82,13 @@ TEXT = st.one_of(
                 f"{d:%d/%m/%Y} 00:00",
                 f"{d.isoformat()}T00:00:00",
                 str((d - date(1899, 12, 30)).days),
+                f"{d:%Y-%b-%d} 00:00:00",
+                f"{d.year}-{d:%b}-{d.day}".upper(),
             ]
         )
     ),
     st.text(alphabet="0123456789/-: .Tx", max_size=14),
+    st.from_regex(r"\A[0-9]{4}-[A-Za-z]{3}-[0-9]{1,2}\Z"),
     st.from_regex(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}\Z"),
     st.just(""),
 )

@@ -24,7 +24,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -41,7 +41,7 @@ from ehcp_timeliness.clocks.engine import (
 )
 from ehcp_timeliness.clocks.rules import RuleSet
 from ehcp_timeliness.errors import OutputError, os_error_line
-from ehcp_timeliness.load import read_inputs
+from ehcp_timeliness.load import finish, read_all
 from ehcp_timeliness.project.models import Projections
 from ehcp_timeliness.project.options import ProjectionOptions
 from ehcp_timeliness.read.mapping import load_mapping
@@ -74,17 +74,21 @@ class UnknownDimension(ValueError):
 class Options:
     """What to analyse and how; everything but the inputs and the rules."""
 
-    #: The date the extract was taken: open cases are judged as at this date.
-    as_at: date
-    #: ``2024``, ``2024-25``, ``2024-Q1``, ``2024-03``, ``rolling-12`` (the default), or a
-    #: :class:`Period` (a custom ``--from``/``--to``).
-    period: str | Period | None = None
+    #: The date the extract was taken: open cases are judged as at this date. None takes a
+    #: SEN2 return's ReferenceDate (``analyse`` puts the date used here).
+    as_at: date | None
+    #: ``2024``, ``2024-25``, ``2024-Q1``, ``2024-03``, ``rolling-12`` (the default), a
+    #: :class:`Period` (a custom ``--from``/``--to``), or a function of the as-at date giving
+    #: one (a custom period ending on an as-at date not known until the inputs are read).
+    period: str | Period | Callable[[date], Period] | None = None
     due_within: int = 4
     #: The breakdown dimension; None takes ``team`` where the extract has one.
     by: str | None = None
     mapping_file: Path | None = None
     #: DfE's published figures to compare with (the ``benchmark`` stage), if any.
     published: PublishedSpec | None = None
+    #: The key for SEN2 returns' pseudonymous person ids (else ``EHCP_PSEUDONYM_KEY``).
+    pseudonym_key_file: Path | None = None
     #: Projections to make after the summaries (``ehcp project``); None for none.
     projection: ProjectionOptions | None = None
 
@@ -111,6 +115,7 @@ class Analysis:
 
     @property
     def as_at(self) -> date:
+        assert self.options.as_at is not None  # analyse puts the date it used here
         return self.options.as_at
 
     @property
@@ -150,8 +155,13 @@ def stage(name: str, stages: list[StageLog]) -> Iterator[StageLog]:
                                   "counts": entry.counts})  # fmt: skip
 
 
-def resolve_period(period: str | Period | None, as_at: date) -> Period:
-    return period if isinstance(period, Period) else parse_period(period, as_at)
+def resolve_period(period: str | Period | Callable[[date], Period] | None,
+                   as_at: date) -> Period:  # fmt: skip
+    if isinstance(period, Period):
+        return period
+    if callable(period):
+        return period(as_at)
+    return parse_period(period, as_at)
 
 
 def analyse(
@@ -168,14 +178,20 @@ def analyse(
     malformed period.
     """
     stages: list[StageLog] = []
-    period = resolve_period(options.period, options.as_at)
+    if options.as_at is not None:
+        resolve_period(options.period, options.as_at)  # a malformed period fails before reading
     mapping = load_mapping(options.mapping_file)
     with stage("read", stages) as s:
-        raw = read_inputs(list(paths), mapping)
+        inputs = read_all(list(paths), mapping, as_at=options.as_at,
+                          pseudonym_key_file=options.pseudonym_key_file)  # fmt: skip
+        raw = inputs.raw
         s.counts = {"files": len({t.file for t in raw}), "rows": sum(len(t.data) for t in raw)}
+    as_at = inputs.as_at
+    options = replace(options, as_at=as_at)
+    period = resolve_period(options.period, as_at)
     with stage("validate", stages) as s:
-        validated = validate(raw, as_at=options.as_at, mapping=mapping)
-        del raw
+        validated = finish(validate(raw, as_at=as_at, mapping=mapping), inputs)
+        del raw, inputs
         usable = sum(x.rows_usable for x in validated.summaries)
         s.counts = {"rows usable": usable,
                     "rows rejected": sum(x.rows_rejected for x in validated.summaries)}  # fmt: skip
@@ -190,7 +206,7 @@ def analyse(
         try:
             with ExitStack() as sinks:
                 adders = [sinks.enter_context(sink(validated.tables, rules)) for sink in case_sinks]
-                for part in evaluate_rules(validated.tables, rules, as_at=options.as_at):
+                for part in evaluate_rules(validated.tables, rules, as_at=as_at):
                     parts.append(part)
                     for add in adders:
                         add(part)
@@ -201,19 +217,19 @@ def analyse(
     with stage("summarise", stages) as s:
 
         def summary(period: Period, by: str | None = None, census: date | None = None) -> Report:
-            return build_report(validated, cases, rules, as_at=options.as_at, period=period,
+            return build_report(validated, cases, rules, as_at=as_at, period=period,
                                 due_within=options.due_within, by=by,
                                 census=census)  # fmt: skip
 
         # DfE's review-decision measure is taken at a census: the previous period's a period
         # before the as-at date, so the scorecard compares like with like.
         report = summary(period, by)
-        previous = summary(period.previous(), census=previous_census(options.as_at, period))
+        previous = summary(period.previous(), census=previous_census(as_at, period))
         s.counts = {"rules": len(report.rules)}
     bench = None
     if options.published is not None:
         with stage("benchmark", stages) as s:
-            extract = (validated, cases, rules, options.as_at)
+            extract = (validated, cases, rules, as_at)
             bench = compare_published(options.published, extract)
             s.counts = {"measures": len(bench.measures)}
     projections = None
@@ -221,7 +237,7 @@ def analyse(
         from ehcp_timeliness.project.run import make_projections
 
         with stage("project", stages) as s:
-            projections = make_projections(validated.tables, cases, rules, options.as_at,
+            projections = make_projections(validated.tables, cases, rules, as_at,
                                            options.projection)  # fmt: skip
             s.counts = {"weeks ahead": options.projection.horizon_weeks,
                         "draws": options.projection.draws}  # fmt: skip

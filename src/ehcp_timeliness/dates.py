@@ -6,6 +6,8 @@ Accepted forms (surrounding spaces ignored):
 * ``01/03/2024`` or ``1/3/2024``: slashes are always day first, never month first;
 * either of those with a midnight time part (``2024-03-01 00:00:00``, ``01/03/2024 00:00``,
   ``2024-03-01T00:00:00``), as Excel and databases write dates;
+* ``2022-Sep-28``, with or without `` 00:00:00``, as DfE's COLLECT service writes dates in
+  its SEN2 "Blade" CSV export (English month abbreviations, any case);
 * an Excel serial day number (``45352`` or ``45352.0``), counted from 1899-12-30 as Excel
   does for every date after 28 February 1900.
 
@@ -34,8 +36,11 @@ _MIDNIGHT = r"(?:[ T]00:00(?::00(?:\.0+)?)?)?"
 DATE_PATTERN = (
     r"^(?:(?P<iy>\d{4})-(?P<im>\d{1,2})-(?P<id>\d{1,2})"
     r"|(?P<sd>\d{1,2})/(?P<sm>\d{1,2})/(?P<sy>\d{4})"
+    r"|(?P<ny>\d{4})-(?P<nm>[A-Za-z]{3})-(?P<nd>\d{1,2})"
     r")" + _MIDNIGHT + r"$|^(?P<serial>\d{1,7})(?:\.0+)?$"
 )
+#: English month abbreviations, as COLLECT writes them (``2022-Sep-28``).
+MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _DATE_RE = re.compile(DATE_PATTERN)
 
 
@@ -56,6 +61,11 @@ def parse_date(raw: str | None) -> date | None:
         return EXCEL_EPOCH + timedelta(days=serial)
     if m["iy"] is not None:
         return date(int(m["iy"]), int(m["im"]), int(m["id"]))
+    if m["ny"] is not None:
+        month = m["nm"].casefold()
+        if month not in MONTHS:
+            raise ValueError(f"not a date: {text!r}")
+        return date(int(m["ny"]), MONTHS.index(month) + 1, int(m["nd"]))
     return date(int(m["sy"]), int(m["sm"]), int(m["sd"]))
 
 
@@ -77,10 +87,18 @@ def _parse_general(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
     serial_text = pc.fill_null(pc.struct_field(parts, "serial"), "")
     is_serial = pc.not_equal(serial_text, "").to_numpy(zero_copy_only=False)
     serial = _field(parts, "serial")
-    is_iso = iy > 0
-    y = np.where(is_iso, iy, sy)
-    m = np.where(is_iso, im, sm)
-    d = np.where(is_iso, iday, sday)
+    ny, nday = _field(parts, "ny"), _field(parts, "nd")
+    name = pc.utf8_lower(pc.struct_field(parts, "nm"))
+    nm = (
+        pc.fill_null(pc.index_in(name, value_set=pa.array(MONTHS)), -1).to_numpy(
+            zero_copy_only=False
+        )
+        + 1
+    )  # 0 where the pattern matched no known month
+    is_iso, is_named = iy > 0, ny > 0
+    y = np.where(is_iso, iy, np.where(is_named, ny, sy))
+    m = np.where(is_iso, im, np.where(is_named, nm, sm))
+    d = np.where(is_iso, iday, np.where(is_named, nday, sday))
 
     ymd_ok = ~is_serial & (y >= 1) & (m >= 1) & (m <= 12) & (d >= 1)
     month_start = (np.where(ymd_ok, y, 1970) - 1970) * 12 + (np.where(ymd_ok, m, 1) - 1)

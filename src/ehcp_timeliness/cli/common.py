@@ -53,7 +53,11 @@ class Format(StrEnum):
 
 Paths = Annotated[
     list[Path],
-    typer.Argument(help="Extract files (CSV, XLSX) or directories of them.", show_default=False),
+    typer.Argument(
+        help="Extract files (CSV, XLSX), SEN2 returns (XML, COLLECT's CSV export, the "
+        "pre-submission workbook), or directories of them.",
+        show_default=False,
+    ),
 ]
 MappingOpt = Annotated[
     Path | None,
@@ -66,7 +70,16 @@ AsAtOpt = Annotated[
     typer.Option(
         "--as-at",
         metavar="YYYY-MM-DD",
-        help="The date the extract was taken; dates after it are findings. Default: today.",
+        help="The date the extract was taken; dates after it are findings. Default: a SEN2 "
+        "return's ReferenceDate, else today.",
+    ),
+]
+PseudonymKeyOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--pseudonym-key-file",
+        help="File holding the secret key for SEN2 person ids (else EHCP_PSEUDONYM_KEY; "
+        "without either, ids are random for the run).",
     ),
 ]
 FormatOpt = Annotated[
@@ -108,6 +121,13 @@ def as_at_or_today(value: str | None) -> date:
     return parsed if parsed is not None else date.today()
 
 
+def say_as_at(as_at: date, source: str) -> None:
+    """Say on stderr which as-at date a run used when it was not given."""
+    if source != "--as-at":
+        say(f"as-at date {as_at:%Y-%m-%d} (from the {source})" if source != "today"
+            else f"as-at date {as_at:%Y-%m-%d} (today; give --as-at to choose)")  # fmt: skip
+
+
 T = TypeVar("T")
 
 
@@ -133,14 +153,19 @@ def run(body: Callable[[], T]) -> T:
 
 
 def analysed(body: Callable[[], T]) -> T:
-    """Run the pipeline: unreadable input exits 3; a ``--by`` or period it cannot use, 2."""
+    """Run the pipeline: unreadable input exits 3; a ``--by`` or period it cannot use, or no
+    as-at date given or found in the input, 2."""
     from ehcp_timeliness.analysis import UnknownDimension
+    from ehcp_timeliness.load import NoAsAtDate
 
     def guarded() -> T:
         try:
             return body()
         except UnknownDimension as exc:
             raise typer.BadParameter(str(exc), param_hint="--by") from None
+        except NoAsAtDate:
+            raise typer.BadParameter("is required: the input has no SEN2 ReferenceDate to use",
+                                     param_hint="--as-at") from None  # fmt: skip
 
     return run(guarded)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -19,6 +20,7 @@ from ehcp_timeliness.cli.common import (
     LogLevelOpt,
     MappingOpt,
     Paths,
+    PseudonymKeyOpt,
     RawCsvOpt,
     RulesOpt,
     StrictOpt,
@@ -30,6 +32,7 @@ from ehcp_timeliness.cli.common import (
     refuse_outputs_among_inputs,
     run,
     say,
+    say_as_at,
 )
 from ehcp_timeliness.clocks.rules import load_rules
 from ehcp_timeliness.report import Period, Report, parse_period
@@ -45,14 +48,15 @@ from ehcp_timeliness.write.pack import EXCEL_MAX_ROWS
 def command(
     paths: Paths,
     as_at: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--as-at",
             metavar="YYYY-MM-DD",
-            help="The date the extract was taken: open cases are judged as at this date.",
+            help="The date the extract was taken: open cases are judged as at this date. "
+            "Required unless a SEN2 return gives its ReferenceDate.",
             show_default=False,
         ),
-    ],
+    ] = None,
     rules_dir: RulesOpt = None,
     mapping: MappingOpt = None,
     period: Annotated[
@@ -142,22 +146,28 @@ def command(
     compare: bench.CompareOpt = None,
     neighbours: bench.NeighboursOpt = None,
     raw_csv: RawCsvOpt = False,
+    pseudonym_key_file: PseudonymKeyOpt = None,
 ) -> None:
     """Report statutory timeliness: met, late, open, overdue and due soon, per rule."""
     logs.configure(log_format, log_level)
     when = parse_date_option(as_at, "--as-at")
-    assert when is not None
-    chosen = _period(period, from_, to, when)
+    checked = _period(period, from_, to, when or date.today())  # malformed: fails before reading
+    # Without --as-at the date comes from a SEN2 return, so a period ending on it waits for it.
+    chosen: Period | Callable[[date], Period] = (
+        checked if when is not None else partial(_period, period, from_, to)
+    )
     refuse_outputs_among_inputs([*paths, *([published] if published else [])],
                                 [cases_out, json_file(json_out), xlsx, csv_dir])  # fmt: skip
     rules = run(lambda: load_rules(rules_dir))
     targets = run(lambda: load_targets(targets_file))
     spec = bench.published_spec(published, la, compare, neighbours)
     options = Options(as_at=when, period=chosen, due_within=due_within, by=by,
-                      mapping_file=mapping, published=spec)  # fmt: skip
+                      mapping_file=mapping, published=spec,
+                      pseudonym_key_file=pseudonym_key_file)  # fmt: skip
     with OutputSet() as outputs:
         sinks = [partial(case_writer, outputs.path(cases_out), raw=raw_csv)] if cases_out else []
         analysis = analysed(lambda: analyse(paths, rules, options, case_sinks=sinks))
+        say_as_at(analysis.as_at, analysis.validated.as_at_source)
         with stage("write", analysis.stages) as s:
             if xlsx is not None or csv_dir is not None:
                 write_board_pack(analysis, targets, outputs, xlsx=xlsx, csv_dir=csv_dir,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,16 +21,19 @@ from ehcp_timeliness.cli.common import (
     LogLevelOpt,
     MappingOpt,
     Paths,
+    PseudonymKeyOpt,
     RawCsvOpt,
     StrictOpt,
-    as_at_or_today,
     cell,
     out,
+    parse_date_option,
     refuse_outputs_among_inputs,
     run,
     say,
+    say_as_at,
 )
 from ehcp_timeliness.load import load
+from ehcp_timeliness.sen2_spec import ReturnInfo
 from ehcp_timeliness.validate.checks import Validated
 from ehcp_timeliness.write.atomic import write_csv
 
@@ -48,12 +52,17 @@ def command(
     log_format: LogFormatOpt = logs.LogFormat.text,
     log_level: LogLevelOpt = logs.LogLevel.info,
     raw_csv: RawCsvOpt = False,
+    pseudonym_key_file: PseudonymKeyOpt = None,
 ) -> None:
-    """Check extracts and list what is wrong, by file, row and column."""
+    """Check extracts and list what is wrong, by file, row and column; for a SEN2 return,
+    also what DfE's collection would query and what the return will publish."""
     logs.configure(log_format, log_level)
-    when = as_at_or_today(as_at)
+    when = parse_date_option(as_at, "--as-at")
     refuse_outputs_among_inputs(paths, [findings_out])
-    result = run(lambda: load(paths, mapping_file=mapping, as_at=when))
+    result = run(lambda: load(paths, mapping_file=mapping, as_at=when,
+                              pseudonym_key_file=pseudonym_key_file,
+                              default_as_at=date.today()))  # fmt: skip
+    say_as_at(result.as_at, result.as_at_source)
     if findings_out is not None:
         write_csv(result.findings, findings_out, raw=raw_csv)
         say(f"wrote {len(result.findings):,} findings to {findings_out}")
@@ -79,6 +88,8 @@ def render(result: Validated, shown: int = SHOWN) -> None:
             f"{s.blank_rows_ignored:,}",
         )
     out.print(summary)
+    for info in result.returns:
+        render_return(info)
     f = result.findings
     if f.empty:
         out.print("No findings.")
@@ -105,3 +116,42 @@ def render(result: Validated, shown: int = SHOWN) -> None:
 
 def _blank(value: Any) -> Text:
     return cell("" if pd.isna(value) else value)
+
+
+def render_return(info: ReturnInfo) -> None:
+    """A SEN2 return: what it is, and the figures DfE will publish from it."""
+    layout = f"{info.layout} layout" if info.layout else "layout not told apart"
+    key = ("with a random key for this run (they will not match another run's)"
+           if info.pseudonym_key == "random" else f"key from the {info.pseudonym_key}")  # fmt: skip
+    line = Text("SEN2 return ", style="bold")
+    line.append(cell(
+        f"{info.file} ({info.source}, {layout}; header year {info.header_year or '-'}, "
+        f"reference date {info.reference_date or '-'}, LA {info.la_code or '-'}): "
+        f"{info.persons:,} persons, {info.requests:,} requests ({info.historical_requests:,} "
+        f"historical, carried for their plans), {info.plans:,} plans. Person ids: keyed "
+        f"hashes, {key}."
+    ))  # fmt: skip
+    out.print(line)
+    if info.publish is None:
+        return
+    p = info.publish
+    table = Table(title=f"What this return will publish (DfE's columns): calendar year "
+                  f"{p.calendar_year}, plans at {p.census_date:%d %B %Y}",
+                  title_justify="left")  # fmt: skip
+    for name in ("File", "Column", "Value"):
+        table.add_column(name, justify="right" if name == "Value" else "left")
+    unavailable = 0
+    for f in p.files:
+        for column, value in f.measures.items():
+            if value == "x":
+                unavailable += 1
+                continue
+            shown = f"{value:,}" if isinstance(value, int) else str(value)
+            table.add_row(f.file, column, shown)
+    out.print(table)
+    for f in p.files:
+        for note in f.notes:
+            out.print(cell(f"{f.file}: {note}"))
+    if unavailable:
+        out.print(f"{unavailable} more columns are x (not available from the return alone, or "
+                  "a rate with nothing to divide by); --format json lists them.")  # fmt: skip

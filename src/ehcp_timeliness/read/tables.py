@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -48,6 +49,9 @@ class RawTable:
     malformed: list[tuple[int, str]] = field(default_factory=list)  # (row, what is wrong)
     #: Column -> positions (into ``data``) of values that held control characters, removed.
     controls: dict[str, np.ndarray] = field(default_factory=dict)
+    #: The date the input says it was taken (a SEN2 return's ReferenceDate): the as-at date
+    #: when none is given.
+    reference_date: date | None = None
 
 
 def norm_header(text: str) -> str:

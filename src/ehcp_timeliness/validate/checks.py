@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -38,6 +38,7 @@ from ehcp_timeliness.history import (
 from ehcp_timeliness.read.mapping import Mapping
 from ehcp_timeliness.read.tables import RawTable
 from ehcp_timeliness.schema import TABLES, Kind, columns, normalise_word
+from ehcp_timeliness.sen2_spec import ReturnInfo
 from ehcp_timeliness.validate.findings import CODES, FINDING_COLUMNS, Finding
 from ehcp_timeliness.validate.identifiers import describe, not_pseudonyms, withhold
 
@@ -67,10 +68,16 @@ class ValidationReport(BaseModel):
     schema_version: int = 1
     tool_version: str = __version__
     as_at: date
+    #: Where the as-at date came from: "--as-at", "ReferenceDate of FILE" or "today".
+    as_at_source: str = "--as-at"
     tables: list[TableSummary]
     findings_by_code: dict[str, int]
     errors: int
     warnings: int
+    #: SEN2 pre-submission queries: values DfE's collection would ask about.
+    queries: int = 0
+    #: The SEN2 returns read, with what each will publish.
+    returns: list[ReturnInfo] = Field(default_factory=list)
     findings: list[Finding] = Field(default_factory=list)
 
 
@@ -82,6 +89,8 @@ class Validated:
     findings: pd.DataFrame
     summaries: list[TableSummary]
     as_at: date
+    as_at_source: str = "--as-at"
+    returns: list[ReturnInfo] = field(default_factory=list)
 
     def report(self) -> ValidationReport:
         counts = self.findings["code"].value_counts()
@@ -90,10 +99,13 @@ class Validated:
         findings = _FINDINGS.validate_python(records.to_dict("records"))  # one call, not a loop
         return ValidationReport(
             as_at=self.as_at,
+            as_at_source=self.as_at_source,
             tables=self.summaries,
             findings_by_code={str(k): int(v) for k, v in counts.sort_index().items()},
             errors=int((severity == "error").sum()),
             warnings=int((severity == "warning").sum()),
+            queries=int((severity == "query").sum()),
+            returns=self.returns,
             findings=findings,
         )
 

@@ -6,9 +6,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-Severity = Literal["error", "warning"]
+Severity = Literal["error", "warning", "query"]
 
-#: code -> (severity, what it means). Errors set the row aside; warnings keep it.
+#: code -> (severity, what it means). Errors set the row aside; warnings keep it. ``query``
+#: is for the SEN2 pre-submission checks (validate/sen2_checks.py), which register their
+#: codes here: a value DfE's collection would query rather than reject.
 CODES: dict[str, tuple[Severity, str]] = {
     "missing-column": ("error", "a required column is not in the file; its rows cannot be used"),
     "missing-value": ("error", "a required value is blank"),
@@ -54,7 +56,36 @@ CODES: dict[str, tuple[Severity, str]] = {
         "a workbook sheet that is none of requests, plans or tribunal orders",
     ),
     "unnamed-column": ("warning", "a column with no header holds values; they are not read"),
+    "sen2-unknown-element": ("warning", "an element of no SEN2 layout; it is not read"),
+    "sen2-repeated-element": (
+        "warning",
+        "a SEN2 element or record repeated where one is allowed; the first is used",
+    ),
+    "sen2-layout": (
+        "warning",
+        "the header's Year disagrees with the layout the elements show, "
+        "or elements of two layouts are mixed",
+    ),
+    "sen2-orphan-record": (
+        "error",
+        "a COLLECT export row whose parent record is not in the return; it is not read",
+    ),
+    "sen2-missing-file": ("warning", "a COLLECT export file or workbook sheet is missing"),
+    "pseudonym-key-random": (
+        "warning",
+        "no pseudonym key was given: person ids are random for "
+        "this run and will not match another run's",
+    ),
 }
+
+
+def register(codes: dict[str, tuple[Severity, str]]) -> None:
+    """Add finding codes declared elsewhere (the SEN2 checks); a code is declared once."""
+    clash = sorted(set(codes) & set(CODES))
+    if clash:
+        raise ValueError(f"finding codes declared twice: {', '.join(clash)}")
+    CODES.update(codes)
+
 
 FINDING_COLUMNS = ["file", "table", "row", "column", "value", "code", "severity", "message"]
 

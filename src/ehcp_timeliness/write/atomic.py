@@ -205,6 +205,20 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def sha256_input(path: str) -> str:
+    """The SHA-256 of an input as the findings name it: a file; a workbook's, for one of its
+    sheets (``book.xlsx[Sheet]``); or, for an input of several files named by a pattern (a
+    COLLECT CSV export, ``folder/Blade-Export_DATE_*.csv``), of each file's name and SHA-256
+    in name order."""
+    real = Path(path.split("[", 1)[0] if path.endswith("]") else path)
+    if "*" not in real.name:
+        return sha256_file(real)
+    digest = hashlib.sha256()
+    for file in sorted(real.parent.glob(real.name)):
+        digest.update(file.name.encode("utf-8") + b"\0" + bytes.fromhex(sha256_file(file)))
+    return digest.hexdigest()
+
+
 def outputs_among_inputs(
     inputs: Iterable[Path], outputs: Iterable[Path | None], read_suffixes: Iterable[str]
 ) -> list[str]:

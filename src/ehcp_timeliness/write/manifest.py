@@ -17,7 +17,7 @@ from ehcp_timeliness import __version__
 from ehcp_timeliness.analysis import Analysis
 from ehcp_timeliness.quality import Problem
 from ehcp_timeliness.report import Period
-from ehcp_timeliness.write.atomic import sha256_file
+from ehcp_timeliness.write.atomic import sha256_file, sha256_input
 
 SCHEMA_VERSION = 1
 
@@ -97,7 +97,7 @@ def build_manifest(
         as_at=analysis.as_at,
         as_at_source=as_at_source,
         period=analysis.period,
-        inputs=[InputFile(path=p, sha256=sha256_file(Path(p)), tables=t)
+        inputs=[InputFile(path=p, sha256=sha256_input(p), tables=t)
                 for p, t in by_file.items()],
         rows_rejected_by_code={str(k): int(v) for k, v in rejected.items()},
         outputs=[OutputFile(path=str(target), sha256=sha256_file(tmp),

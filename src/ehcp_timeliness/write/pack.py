@@ -27,7 +27,7 @@ from ehcp_timeliness.report import BACKLOG_BANDS, PLAN_20W, Report, _band
 from ehcp_timeliness.targets import DFE_REQUEST_DECISIONS, DFE_REVIEW_DECISIONS, Targets
 from ehcp_timeliness.validate.checks import Validated
 from ehcp_timeliness.validate.findings import CODES
-from ehcp_timeliness.write.atomic import OutputSet, sha256_file, write_csv_to
+from ehcp_timeliness.write.atomic import OutputSet, sha256_input, write_csv_to
 
 Format = Literal["text", "date", "month", "percent", "change", "int", "number"]
 #: The most rows Excel holds in a sheet, less the header.
@@ -100,8 +100,8 @@ class Pack:
 
 
 def sha256_of(path: str) -> str:
-    """SHA-256 of an input file (a workbook's, for one of its sheets)."""
-    return sha256_file(Path(path.split("[", 1)[0] if path.endswith("]") else path))
+    """SHA-256 of an input as the findings name it (see ``write.atomic.sha256_input``)."""
+    return sha256_input(path)
 
 
 def _headline(report: Report, rule: str) -> float | None:
