@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -10,6 +11,7 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from ehcp_timeliness.cli.app import app
+from ehcp_timeliness.clocks.rules import load_rules
 
 runner = CliRunner()
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
@@ -137,7 +139,18 @@ def test_csv_dir_holds_each_table(sample_pack):
     assert "Summary.csv" in names and "Breaches.csv" in names
     assert "Data quality - Findings by code.csv" in names
     summary = pd.read_csv(sample_pack / "csv" / "Summary.csv", encoding="utf-8-sig")
-    assert len(summary) == 7
+    # one row per rule in force, and DfE's two reproduced measures beside their rules
+    assert len(summary) == len(load_rules().enabled) + 2
+    dfe = summary[summary["Rule"].str.startswith("dfe-")]
+    assert dfe["Rule"].tolist() == ["dfe-request-decisions", "dfe-review-decisions"]
+    assert dfe["Measure"].str.contains("DfE measure").all()
+    # the 20-week row's cases are those behind its rate: plans issued, less exceptions
+    report = runner.invoke(app, ["report", str(SAMPLE), "--as-at", "2025-03-31", "--period",
+                                 "2024", "--json", "-"])  # fmt: skip
+    excluding = json.loads(report.stdout)["plan_20w"]["excluding_exceptions"]
+    row = summary[summary["Rule"] == "plan-20w"].iloc[0]
+    assert (row["Completed"], round(row["This period"], 4)) == (
+        excluding["completed"], excluding["rate"])  # fmt: skip
 
 
 def test_same_inputs_same_cells(sample_pack, tmp_path):
@@ -201,7 +214,9 @@ def test_targets_file(tmp_path):
     ws = load_workbook(target)["Summary"]
     rows = {r[1]: r for r in ws.iter_rows(min_row=5, values_only=True) if r[1]}
     assert rows["plan-20w"][5] == 0.15 and rows["plan-20w"][6] == "On target"
-    assert rows["decision-6w"][5] == 0.848  # England 2024, the default
+    assert rows["dfe-request-decisions"][5] == 0.848  # England 2024, on DfE's measure
+    assert rows["dfe-review-decisions"][5] == 0.444
+    assert rows["decision-6w"][5] == 0.90  # the tool's own rate: not England's figure
     (tmp_path / "bad.toml").write_text('[targets]\n"plan-20w" = 60\n')
     bad = runner.invoke(app, [*args[:-2], "--targets", str(tmp_path / "bad.toml")])
     assert bad.exit_code == 3 and "fractions between 0 and 1" in bad.stderr

@@ -224,8 +224,8 @@ def test_rows_in_any_order_and_a_plan_with_no_review():
 @pytest.mark.parametrize(
     ("cease", "expected"),
     [
-        ("2024-04-30", []),  # ceased on the due day: no review owed
-        ("2024-04-29", []),
+        ("2024-04-30", [("not-owed", 0)]),  # ceased on the due day: no review owed
+        ("2024-04-29", [("not-owed", 0)]),
         ("2024-05-01", [("overdue", 1)]),  # ceased the day after, never reviewed
     ],
 )
@@ -378,3 +378,84 @@ def test_review_chain_links_are_12_month_periods(issue, gaps):
     lengths = (got["due_date"] - got["start_date"]).dt.days + 1
     assert lengths.isin([365, 366]).all()
     assert (got["start_date"].iloc[1:].to_numpy() == got["end_date"].iloc[:-1].to_numpy()).all()
+
+
+# --- properties over whole plan histories (issue 8) ---------------------------------------------
+
+OFFSETS = st.integers(0, 1500)
+
+
+@st.composite
+def plan_histories(draw):
+    """One plan: issue date, review rows with decisions and amendments, and plan-level dates
+    (cease, transfer in, phase transfer) given on some of its rows and not others."""
+    issue = draw(st.dates(min_value=date(2015, 1, 1), max_value=date(2022, 12, 31)))
+    meetings = sorted(set(draw(st.lists(OFFSETS, max_size=6))))
+    cease = draw(st.one_of(st.none(), OFFSETS))
+    transfer = draw(st.one_of(st.none(), OFFSETS))
+    phase_due = draw(st.one_of(st.none(), st.integers(2019, 2028)))
+    rows = []
+    for m in meetings or [None]:
+        row = {"person_id": "P1", "plan_id": "E1", "plan_issue_date": issue.isoformat()}
+        if m is not None:
+            meet = issue + timedelta(days=m)
+            row["review_meeting_date"] = meet.isoformat()
+            if draw(st.booleans()):
+                row["review_decision_date"] = (
+                    meet + timedelta(days=draw(OFFSETS) % 90)
+                ).isoformat()
+            if draw(st.booleans()):
+                notice = meet + timedelta(days=draw(OFFSETS) % 120)
+                row["amendment_notice_date"] = notice.isoformat()
+                stop = draw(st.sampled_from([None, "amended_plan_date", "no_amend_notice_date"]))
+                if stop:
+                    row[stop] = (notice + timedelta(days=draw(OFFSETS) % 120)).isoformat()
+        if cease is not None and draw(st.booleans()):  # unevenly repeated plan-level dates
+            row["cease_date"] = (issue + timedelta(days=cease)).isoformat()
+        if transfer is not None and draw(st.booleans()):
+            row["transfer_in_date"] = (issue + timedelta(days=transfer)).isoformat()
+        if phase_due is not None and draw(st.booleans()):
+            row["phase_transfer_due_date"] = f"{phase_due}-02-15"
+        rows.append(row)
+    return rows
+
+
+@given(plan_histories())
+@settings(deadline=None, max_examples=60)
+def test_every_plan_case_gets_exactly_one_status_and_the_statuses_partition_them(rows):
+    as_at = date(2032, 1, 1)  # after every date drawn
+    cases = run("plans", rows, as_at=as_at)
+    meetings = {r["review_meeting_date"] for r in rows if "review_meeting_date" in r}
+    counts = cases.groupby("rule", observed=False)["status"].value_counts()
+    for rule, expected in [
+        ("review-12m", len(meetings) + 1),  # each meeting, then the next review
+        ("review-decision-4w", len(meetings)),
+        ("amended-plan-8w", sum("amendment_notice_date" in r for r in rows)),
+        ("phase-transfer", int(any("phase_transfer_due_date" in r for r in rows))),
+    ]:
+        mine = cases[cases["rule"] == rule]
+        assert len(mine) == expected, (rule, mine)
+        # met + late + open + overdue + not owed (+ unknown) = records in scope
+        assert sum(int(counts[rule].get(s, 0)) for s in STATUSES) == expected
+    ceased = any("cease_date" in r for r in rows)
+    assert ceased or not (cases["status"] == "not-owed").any()
+    assert set(cases.loc[cases["status"] == "unknown", "rule"].astype(str)) <= {"review-12m"}
+    assert ((cases["days_over"] > 0) <= cases["status"].isin(["late", "overdue"])).all()
+    pending = cases["status"].isin(["open", "overdue", "not-owed"])
+    assert (cases["end_date"].isna() == pending).all()
+
+
+@given(st.integers(0, 200), st.integers(0, 200), st.sampled_from(
+    ["amended_plan_date", "no_amend_notice_date"]))  # fmt: skip
+@settings(deadline=None, max_examples=40)
+def test_a_later_stop_never_turns_late_into_met(gap, delay, column):
+    def status(days: int) -> str:
+        row = {"person_id": "P1", "plan_id": "E1", "plan_issue_date": "2023-01-01",
+               "review_meeting_date": "2023-06-01", "amendment_notice_date": "2023-07-01",
+               column: (date(2023, 7, 1) + timedelta(days=days)).isoformat()}  # fmt: skip
+        cases = run("plans", [row])
+        return str(cases[cases["rule"] == "amended-plan-8w"]["status"].iloc[0])
+
+    before, after = status(gap), status(gap + delay)
+    assert not (before == "late" and after == "met")
+    assert (before == "met") == (gap <= 56)

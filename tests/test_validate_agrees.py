@@ -162,3 +162,9 @@ def test_duplicate_request_ids_are_later_copies(ids, sort):
                         dtype="string")  # fmt: skip
     want = [row for row, i in enumerate(ids, start=2) if i in ids[: row - 2]]
     assert _flagged(_validate_rows("requests", data)) == want
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows("tribunal_orders"))
+def test_tribunal_orders_fast_path_agrees_with_pydantic(records):
+    check("tribunal_orders", records)

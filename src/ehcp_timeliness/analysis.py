@@ -45,7 +45,7 @@ from ehcp_timeliness.load import finish, read_all
 from ehcp_timeliness.project.models import Projections
 from ehcp_timeliness.project.options import ProjectionOptions
 from ehcp_timeliness.read.mapping import load_mapping
-from ehcp_timeliness.report import Period, Report, build_report, parse_period
+from ehcp_timeliness.report import Period, Report, build_report, parse_period, previous_census
 from ehcp_timeliness.validate.checks import Validated, validate
 
 log = logging.getLogger("ehcp_timeliness")
@@ -216,11 +216,15 @@ def analyse(
         s.counts = {"cases": len(cases)}
     with stage("summarise", stages) as s:
 
-        def summary(period: Period, by: str | None = None) -> Report:
+        def summary(period: Period, by: str | None = None, census: date | None = None) -> Report:
             return build_report(validated, cases, rules, as_at=as_at, period=period,
-                                due_within=options.due_within, by=by)  # fmt: skip
+                                due_within=options.due_within, by=by,
+                                census=census)  # fmt: skip
 
-        report, previous = summary(period, by), summary(period.previous())
+        # DfE's review-decision measure is taken at a census: the previous period's a period
+        # before the as-at date, so the scorecard compares like with like.
+        report = summary(period, by)
+        previous = summary(period.previous(), census=previous_census(as_at, period))
         s.counts = {"rules": len(report.rules)}
     bench = None
     if options.published is not None:

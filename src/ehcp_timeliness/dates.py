@@ -244,3 +244,28 @@ def period_end_scalar(start: date, months: int, *, starting_with: bool = True) -
         return date(year, month, last)
     on = date(year, month, start.day)
     return on - timedelta(days=1) if starting_with else on
+
+
+#: reg 18(1): "before (a) 31 March in the calendar year of the ... transfer from secondary
+#: school to a post-16 institution; and (b) 15 February in the calendar year of the child's
+#: transfer in any other case"; reg 18(2): "at least five months before that transfer".
+PHASE_DAY = {"school": (2, 15), "post16": (3, 31)}
+BEFORE_TRANSFER_MONTHS = 5
+
+
+def phase_transfer_deadline(transfer: np.ndarray, kind: np.ndarray) -> np.ndarray:
+    """The date reg 18 names for a transfer on ``transfer`` of type ``kind`` (``school``,
+    ``post16`` or ``post16-post16``; blank reads as ``school``): 15 February or 31 March of the
+    transfer's calendar year, which the plan must be amended *before*; or the date five months
+    before a move between post-16 institutions, which it must be amended *on or before*."""
+    transfer = np.asarray(transfer, dtype="datetime64[D]")
+    year = transfer.astype("datetime64[Y]")
+    out = np.full(len(transfer), np.datetime64("NaT"), dtype="datetime64[D]")
+    kind = np.asarray(kind, dtype=object)
+    for code, (month, day) in PHASE_DAY.items():
+        mine = (kind == code) if code != "school" else ~np.isin(kind, ["post16", "post16-post16"])
+        fixed = year.astype("datetime64[M]") + np.timedelta64(month - 1, "M")
+        out = np.where(mine, fixed.astype("datetime64[D]") + np.timedelta64(day - 1, "D"), out)
+    between = kind == "post16-post16"
+    out = np.where(between, add_months(transfer, -BEFORE_TRANSFER_MONTHS), out)
+    return np.where(np.isnat(transfer), np.datetime64("NaT"), out)

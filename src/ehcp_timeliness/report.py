@@ -1,8 +1,9 @@
 """Summaries of evaluated cases: what ``ehcp report`` prints and ``--json`` dumps.
 
 Completed cases (met or late) are counted in the period their clock stopped in, as DfE counts
-plans by the calendar year they were issued; open and overdue cases are counted as at the
-as-at date, whatever the period.
+plans by the calendar year they were issued; open, overdue, not-owed and unknown cases are
+counted as at the as-at date, whatever the period. Beside the tool's own rates the report
+carries DfE's published measures reproduced exactly (:mod:`ehcp_timeliness.measures`).
 """
 
 from __future__ import annotations
@@ -15,9 +16,18 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from ehcp_timeliness import __version__
-from ehcp_timeliness.clocks.engine import LATE, MET, OPEN, OVERDUE, dimension_codes
+from ehcp_timeliness.clocks.engine import (
+    LATE,
+    MET,
+    NOT_OWED,
+    OPEN,
+    OVERDUE,
+    UNKNOWN,
+    dimension_codes,
+)
 from ehcp_timeliness.clocks.rules import RuleSet
 from ehcp_timeliness.dates import add_months
+from ehcp_timeliness.measures import DfeMeasure, request_decisions, review_decisions
 from ehcp_timeliness.validate.checks import TableSummary, Validated
 
 SCHEMA_VERSION = 1
@@ -108,6 +118,10 @@ class RuleSummary(_Model):
     open: int
     overdue: int
     due_soon: int
+    #: Plan-level clocks that ended with the plan before falling due.
+    not_owed: int = 0
+    #: Annual reviews the extract's history cannot vouch for (review-history-gap findings).
+    unknown: int = 0
 
 
 class Rate(_Model):
@@ -138,6 +152,8 @@ class TrendPoint(_Model):
 class Group(_Model):
     value: str
     rules: list[RuleSummary]
+    #: The 20-week figures for this group, as DfE publishes them (excluding exceptions...).
+    plan_20w: Plan20Summary | None = None
 
 
 class Report(_Model):
@@ -153,6 +169,10 @@ class Report(_Model):
     findings_by_code: dict[str, int]
     rules: list[RuleSummary]
     plan_20w: Plan20Summary | None
+    #: DfE's review-decision measure (annual_reviews.csv) as at ``census``.
+    dfe_review_decisions: DfeMeasure | None = None
+    #: DfE's request-decision measure (requests.csv) for requests received in the period.
+    dfe_request_decisions: DfeMeasure | None = None
     open_assessments: dict[str, int]
     trend: list[TrendPoint]
     by: str | None = None
@@ -163,7 +183,7 @@ def _rate(met: int, completed: int) -> float | None:
     return round(met / completed, 4) if completed else None
 
 
-FLAGS = ("met", "late", "open", "overdue", "due_soon")
+FLAGS = ("met", "late", "open", "overdue", "due_soon", "not_owed", "unknown")
 
 
 def _flag_counts(
@@ -186,6 +206,8 @@ def _flag_counts(
         "open": status == OPEN,
         "overdue": status == OVERDUE,
         "due_soon": (status == OPEN) & (cases["due_date"].to_numpy() <= soon_until),
+        "not_owed": status == NOT_OWED,
+        "unknown": status == UNKNOWN,
     }
     n_rules = len(cases["rule"].cat.categories)
     key = cases["rule"].cat.codes.to_numpy().astype(np.int64)
@@ -220,6 +242,8 @@ def _rule_summaries(
                 open=c["open"],
                 overdue=c["overdue"],
                 due_soon=c["due_soon"],
+                not_owed=c["not_owed"],
+                unknown=c["unknown"],
             )  # fmt: skip
         )
     return out
@@ -247,11 +271,63 @@ def breakdown(
     ``labels``. One pass over the cases, not one per group."""
     counts = _flag_counts(cases, period, as_at, due_within, groups, len(labels))
     categories = list(cases["rule"].cat.categories)
+    # each group's 20-week figures as DfE publishes them: its target is on the rate excluding
+    # exceptions
+    twenty = plan_20w_by_group(cases, groups, len(labels), period)
     return [
         Group(value=label,
-              rules=_rule_summaries({k: v[g] for k, v in counts.items()}, categories, rules))
+              rules=_rule_summaries({k: v[g] for k, v in counts.items()}, categories, rules),
+              plan_20w=twenty[g])
         for g, label in enumerate(labels)
     ]  # fmt: skip
+
+
+def plan_20w_by_group(
+    cases: pd.DataFrame, groups: np.ndarray, n_groups: int, period: Period
+) -> list[Plan20Summary | None]:
+    """:func:`plan_20w_summary` of each group's cases (``groups`` indexes each case's group),
+    in one bincount per figure rather than one pass per group. None for a group with no
+    20-week case at all."""
+    twenty = (cases["rule"] == PLAN_20W).to_numpy()
+    group = np.asarray(groups)[twenty]
+    has = np.bincount(group, minlength=n_groups) > 0
+    end = cases["end_date"].to_numpy()[twenty]
+    issued = (end >= np.datetime64(period.start)) & (end <= np.datetime64(period.end))
+    g = group[issued]
+    met = (cases["status"].cat.codes.to_numpy()[twenty] == MET)[issued]
+    exc = cases["exception"].fillna(False).to_numpy(dtype=bool)[twenty][issued]
+    start = cases["start_date"].to_numpy()[twenty][issued]
+    days = (end[issued] - start).astype("timedelta64[D]").astype(np.int64)  # issued: no NaT
+
+    def count(mask: np.ndarray | None = None, weights: np.ndarray | None = None) -> np.ndarray:
+        chosen = g if mask is None else g[mask]
+        w = None if weights is None else (weights if mask is None else weights[mask])
+        return np.bincount(chosen, weights=w, minlength=n_groups)
+
+    done, done_met, flagged = count(), count(met), count(exc)
+    ex_met = count(met & ~exc)
+    total_days = count(weights=days.astype(np.float64))
+    bands, lower = {}, -1.0
+    for label, last in ISSUE_BANDS:
+        upper = np.inf if last is None else last
+        bands[label] = count((days > lower) & (days <= upper))
+        lower = upper
+    out: list[Plan20Summary | None] = []
+    for i in range(n_groups):
+        if not has[i]:
+            out.append(None)
+            continue
+        n, k, x, kx = int(done[i]), int(done_met[i]), int(flagged[i]), int(ex_met[i])
+        out.append(Plan20Summary(
+            excluding_exceptions=Rate(label="Excluding exceptions", met=kx, completed=n - x,
+                                      rate=_rate(kx, n - x)),
+            including_exceptions=Rate(label="Including exceptions", met=k, completed=n,
+                                      rate=_rate(k, n)),
+            exception_share=_rate(x, n),
+            bands={label: int(v[i]) for label, v in bands.items()},
+            mean_weeks_to_issue=round(float(total_days[i]) / n / 7, 1) if n else None,
+        ))  # fmt: skip
+    return out
 
 
 def _band(days: pd.Series, bands: list[tuple[str, int | None]]) -> dict[str, int]:
@@ -310,7 +386,7 @@ def trend(cases: pd.DataFrame, period: Period) -> list[TrendPoint]:
     done = ((status == MET) | (status == LATE)) & (end >= np.datetime64(first))
     done &= end <= np.datetime64(period.end)  # NaT compares False: open cases drop out here
     month = (end[done].astype("datetime64[M]") - months[0]).astype(np.int64)
-    key = cases["rule"].cat.codes.to_numpy()[done] * len(months) + month
+    key = cases["rule"].cat.codes.to_numpy().astype(np.int64)[done] * len(months) + month
     size = np.bincount(key, minlength=len(rules) * len(months))
     met = np.bincount(key[status[done] == MET], minlength=len(rules) * len(months))
     points = []
@@ -322,6 +398,16 @@ def trend(cases: pd.DataFrame, period: Period) -> list[TrendPoint]:
     return points
 
 
+def previous_census(as_at: date, period: Period) -> date:
+    """The census date for :meth:`Period.previous`'s report: the as-at date moved back by as
+    long as the previous period is before this one, so a year-on-year comparison of an as-at
+    measure (DfE's review decisions) compares like with like."""
+    months = _whole_months(period.start, period.end)
+    if months:
+        return _shift(as_at, -months)
+    return as_at - (period.end - period.start) - timedelta(days=1)
+
+
 def build_report(
     validated: Validated,
     cases: pd.DataFrame,
@@ -331,12 +417,19 @@ def build_report(
     period: Period,
     due_within: int = 4,
     by: str | None = None,
+    census: date | None = None,
 ) -> Report:
-    """The whole report model for a validated extract and its evaluated cases."""
+    """The whole report model for a validated extract and its evaluated cases.
+
+    ``census`` is the date DfE's review-decision measure is taken at: the as-at date unless
+    given (:func:`previous_census` gives the one for the previous period).
+    """
+    census = census or as_at
     groups: list[Group] = []
     if by is not None:
         codes, labels = dimension_codes(cases, validated.tables, rules, by)
         groups = breakdown(cases, codes, labels, rules, period, as_at, due_within)
+    plans = validated.tables.get("plans")
     counts = validated.findings["code"].value_counts().sort_index()
     return Report(
         rules_sha256=rules.sha256,
@@ -347,6 +440,8 @@ def build_report(
         findings_by_code={str(k): int(v) for k, v in counts.items()},
         rules=summarise_rules(cases, rules, period, as_at, due_within),
         plan_20w=plan_20w_summary(cases, period),
+        dfe_review_decisions=None if plans is None else review_decisions(plans, census),
+        dfe_request_decisions=request_decisions(cases, period.start, period.end, as_at),
         open_assessments=open_assessments(cases, as_at),
         trend=trend(cases, period),
         by=by,

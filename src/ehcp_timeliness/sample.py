@@ -34,6 +34,7 @@ REQUEST_COLUMNS = [
     "request_outcome_date",
     "assessment_outcome",
     "assessment_outcome_date",
+    "draft_plan_date",
     "plan_issue_date",
     "week20_exception",
     "team",
@@ -50,6 +51,9 @@ PLAN_COLUMNS = [
     "review_outcome",
     "amendment_notice_date",
     "amended_plan_date",
+    "no_amend_notice_date",
+    "phase_transfer_date",
+    "phase_transfer_type",
     "phase_transfer_due_date",
     "phase_transfer_final_date",
     "cease_date",
@@ -153,8 +157,17 @@ def _feb15(years: np.ndarray) -> np.ndarray:
     return years.astype("datetime64[Y]").astype("datetime64[D]").astype(np.int64) + 45
 
 
-def _requests(rng: np.random.Generator, as_at: int, n: int) -> dict[str, np.ndarray]:
-    """Simulate ``n`` requests; returns day numbers and integer codes per column."""
+def _on(years: np.ndarray, month: int, day: int) -> np.ndarray:
+    """Day number of ``day`` ``month`` in years counted from 1970."""
+    first = years.astype("datetime64[Y]").astype("datetime64[M]") + (month - 1)
+    return first.astype("datetime64[D]").astype(np.int64) + day - 1
+
+
+def _requests(
+    rng: np.random.Generator, as_at: int, n: int, extra: np.random.Generator
+) -> dict[str, np.ndarray]:
+    """Simulate ``n`` requests; returns day numbers and integer codes per column. ``extra``
+    draws the columns added later, so that ``rng`` draws what it always drew."""
     span = round(365.25 * min(max(3.0, n / 2000), 4.0))
     received = np.sort(as_at - np.floor((1 - _growth(rng, n, 0.3)) * span).astype(np.int64))
     age = as_at - received
@@ -186,6 +199,10 @@ def _requests(rng: np.random.Generator, as_at: int, n: int) -> dict[str, np.ndar
     issued = (assess == 0) & (plan_day <= as_at)
     plan_day[~issued] = BLANK
     week20 = np.where(issued, (rng.random(n) < 0.04).astype(np.int64), BLANK)
+    # the draft 15-35 days before the final plan (after the decision to assess); about 1% of
+    # plans are finalised before the parent's 15 days to comment had run (reg 13(1)(a))
+    gap = np.where(extra.random(n) < 0.01, extra.integers(5, 15, n), extra.integers(15, 36, n))
+    draft = np.where(issued, np.maximum(plan_day - gap, out_date), BLANK)
 
     # about 3% of persons re-request after a refusal: a later request takes their key
     person = np.arange(n)
@@ -205,6 +222,7 @@ def _requests(rng: np.random.Generator, as_at: int, n: int) -> dict[str, np.ndar
         "assess": assess,
         "ass_date": ass_date,
         "plan_day": plan_day,
+        "draft": draft,
         "week20": week20,
         "team": _pick(rng, TEAMS, n),
         "need": _pick(rng, NEEDS, n),
@@ -214,9 +232,14 @@ def _requests(rng: np.random.Generator, as_at: int, n: int) -> dict[str, np.ndar
 
 
 def _plans(
-    rng: np.random.Generator, as_at: int, n: int, req: dict[str, np.ndarray]
+    rng: np.random.Generator,
+    as_at: int,
+    n: int,
+    req: dict[str, np.ndarray],
+    extra: np.random.Generator,
 ) -> dict[str, np.ndarray]:
-    """Simulate ``n`` plans (some issued from ``req``) and their review histories."""
+    """Simulate ``n`` plans (some issued from ``req``) and their review histories; ``extra``
+    draws the columns added later, as for :func:`_requests`."""
     pool = np.flatnonzero(req["plan_day"] != BLANK)
     linked = np.sort(rng.choice(pool, min(pool.size, round(0.15 * n)), replace=False))
     k = n - linked.size
@@ -261,9 +284,14 @@ def _plans(
     m = plan.size
     amended = outcome == 1
     notice = np.where(amended, decision + rng.integers(0, 15, m), BLANK)
+    # the final amended plan after the parent's 15 days to comment (reg 22(2)(c)); ~8% of
+    # proposed amendments end instead in a notice of a decision not to amend (reg 22(4))
     amend = np.where(
-        amended, notice + _days(rng, m, [(0.5, 14, 56, 0.0), (0.5, 57, 300, 45.0)]), BLANK
+        amended, notice + _days(rng, m, [(0.5, 15, 56, 0.0), (0.5, 57, 300, 45.0)]), BLANK
     )
+    not_amended = amended & (extra.random(m) < 0.08)
+    no_amend = np.where(not_amended, amend, BLANK)
+    amend[not_amended] = BLANK
     cease = np.where(outcome == 2, decision + rng.integers(0, 61, m), BLANK)
     cease[cease > as_at] = BLANK
     reason = np.where(cease != BLANK, _pick(rng, CEASE_REASONS, m), BLANK)
@@ -279,12 +307,23 @@ def _plans(
     transfer = (rng.random(n) < 0.12) & ~ceased & (lo <= hi)
     lo = np.maximum(lo, hi - 2)  # the last three rounds are in the extract
     due_year = lo + np.floor(rng.random(n) * np.maximum(hi - lo + 1, 1)).astype(np.int64)
-    due = np.where(transfer, _feb15(due_year), BLANK)
+    # a quarter move from secondary school to post-16 (before 31 March, reg 18(1)(a)); half
+    # of the extract's transfers carry the move date (1 September) and type as well
+    post16 = transfer & (extra.random(n) < 0.25)
+    due = np.where(transfer, np.where(post16, _on(due_year, 3, 31), _feb15(due_year)), BLANK)
     final = np.where(transfer, np.maximum(due + rng.integers(-45, 61, n), issue), BLANK)
+    dated = transfer & (extra.random(n) < 0.5)
+    moves = np.where(dated, _on(due_year, 9, 1), BLANK)
+    kind = np.where(dated, post16.astype(np.int64), BLANK)
 
     rows = np.maximum(counts, 1)
     row_plan = np.repeat(np.arange(n), rows)
     has = np.repeat(counts > 0, rows)
+    # plan-level phase-transfer dates only on each plan's latest row, as many systems give them
+    latest = np.r_[row_plan[1:] != row_plan[:-1], True]
+
+    def on_latest(values: np.ndarray) -> np.ndarray:
+        return np.where(latest, values[row_plan], BLANK)
 
     def per_row(review: np.ndarray, no_review: np.ndarray | None = None) -> np.ndarray:
         """Spread a per-review value over the rows; plans without reviews get ``no_review``."""
@@ -303,8 +342,11 @@ def _plans(
         "outcome": per_row(outcome),
         "notice": per_row(notice),
         "amend": per_row(amend),
-        "due": due[row_plan],
-        "final": final[row_plan],
+        "no_amend": per_row(no_amend),
+        "move": on_latest(moves),
+        "kind": on_latest(kind),
+        "due": on_latest(due),
+        "final": on_latest(final),
         "cease": per_row(cease, early_cease),
         "reason": per_row(reason, early_reason),
         "team": team[row_plan],
@@ -333,8 +375,9 @@ def generate(
     """
     rng = np.random.default_rng(seed)
     day = int(np.datetime64(as_at, "D").astype(np.int64))
-    r = _requests(rng, day, n_requests)
-    p = _plans(rng, day, n_plans, r)
+    extra = np.random.default_rng([seed, 8])  # issue 8's columns: a stream of their own
+    r = _requests(rng, day, n_requests, extra)
+    p = _plans(rng, day, n_plans, r, extra)
     n_people = n_requests + n_plans
     pid = _ids("P", rng.permutation(n_people) + 1)
     ab = ("Y", "N", "W", "A")
@@ -347,6 +390,7 @@ def generate(
             "request_outcome_date": _dates(r["out_date"], day),
             "assessment_outcome": _text(ab, r["assess"]),
             "assessment_outcome_date": _dates(r["ass_date"], day),
+            "draft_plan_date": _dates(r["draft"], day),
             "plan_issue_date": _dates(r["plan_day"], day),
             "week20_exception": _text(("0", "1"), r["week20"]),
             "team": _text(list(TEAMS), r["team"]),
@@ -367,7 +411,11 @@ def generate(
             "review_outcome": _text(("M", "A", "C"), p["outcome"]),
             "amendment_notice_date": _dates(p["notice"], day),
             "amended_plan_date": _dates(p["amend"], day),
-            "phase_transfer_due_date": _dates(p["due"], day),
+            "no_amend_notice_date": _dates(p["no_amend"], day),
+            # the move and its deadline may be after the as-at date
+            "phase_transfer_date": _dates(p["move"], day + 366),
+            "phase_transfer_type": _text(("school", "post16"), p["kind"]),
+            "phase_transfer_due_date": _dates(p["due"], day + 366),
             "phase_transfer_final_date": _dates(p["final"], day),
             "cease_date": _dates(p["cease"], day),
             "cease_reason": _text(list(CEASE_REASONS), p["reason"]),

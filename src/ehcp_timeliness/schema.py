@@ -1,11 +1,12 @@
 """The canonical extract, declared once.
 
-Two tables, named after SEN2 concepts: ``requests`` (one row per request for an EHC needs
-assessment) and ``plans`` (one row per annual review of a plan, or one row per plan that has
-had no review). Each is a pydantic model whose fields carry a :class:`Column` marker saying
-how the column is read. The vectorised validator in :mod:`ehcp_timeliness.validate.checks` is
-derived from these declarations; per-row ``model_validate`` is the slow reference it must
-agree with.
+Three tables, named after SEN2 concepts: ``requests`` (one row per request for an EHC needs
+assessment), ``plans`` (one row per annual review of a plan, or one row per plan that has
+had no review) and the optional ``tribunal_orders`` (one row per First-tier Tribunal order, or
+unopposed appeal, the council must comply with). Each is a pydantic model whose fields carry
+a :class:`Column` marker saying how the column is read. The vectorised validator in
+:mod:`ehcp_timeliness.validate.checks` is derived from these declarations; per-row
+``model_validate`` is the slow reference it must agree with.
 
 Columns the schema does not name are read only as breakdown dimensions, and only when they are
 known dimensions (team, primary need...) or the mapping file declares them; see
@@ -87,6 +88,42 @@ FLAG = CodeSet(
     "yes/no flag",
     {"1": ("yes", "y", "true", "t"), "0": ("no", "n", "false", "f")},
 )
+PHASE_TRANSFER_TYPE = CodeSet(
+    "phase transfer type",
+    {
+        # reg 18(1)(b): "15 February in the calendar year of the child's transfer in any other case"
+        "school": (
+            "phase", "school phase", "early years to school", "infant to junior",
+            "primary to secondary", "primary to middle", "middle to secondary",
+            "junior to secondary",
+        ),
+        # reg 18(1)(a): "31 March in the calendar year of the ... transfer from secondary school
+        # to a post-16 institution"
+        "post16": ("secondary to post 16", "post 16", "school to post 16", "year 11"),
+        # reg 18(2): "at least five months before that transfer takes place"
+        "post16-post16": ("post 16 to post 16", "between post 16 institutions", "college move"),
+    },
+)  # fmt: skip
+ORDER_TYPE = CodeSet(
+    "tribunal order type",
+    {
+        # reg 44(2)(b): an order "requires a local authority to make an assessment or reassessment"
+        "assess": (
+            "order to assess", "assessment", "reassess", "reassessment", "refusal to assess",
+        ),
+        # reg 44(2)(c): an order "requires a local authority to make and maintain an EHC Plan"
+        "plan": ("make a plan", "make and maintain", "issue a plan", "refusal to issue"),
+        # reg 44(2)(e): an order to amend the plan's special educational provision (contents)
+        "amend": ("amend the plan", "amend plan", "contents", "amend provision"),
+        # reg 44(2)(f): an order to amend only the school or institution named, or its type
+        "setting": ("name a school", "named school", "school only", "section i", "placement"),
+        # reg 45: the council told the Tribunal it will not oppose the appeal
+        "unopposed-assess": ("unopposed assess", "conceded assess"),
+        "unopposed-plan": ("unopposed plan", "conceded plan"),
+        "unopposed-amend": ("unopposed amend", "conceded amend"),
+        "unopposed-setting": ("unopposed setting", "conceded setting"),
+    },
+)  # fmt: skip
 CEASE_REASON = CodeSet(
     "cease reason",
     {
@@ -174,10 +211,15 @@ RequestCode = Literal["Y", "N", "A", "W", "H"]
 ReviewCode = Literal["M", "A", "C"]
 Flag = Literal["0", "1"]
 CeaseCode = Literal["1", "2", "3", "4", "5", "6", "7", "8", "9"]
+PhaseTransferCode = Literal["school", "post16", "post16-post16"]
+OrderCode = Literal[
+    "assess", "plan", "amend", "setting",
+    "unopposed-assess", "unopposed-plan", "unopposed-amend", "unopposed-setting",
+]  # fmt: skip
 
 
 class Record(BaseModel):
-    """Common behaviour of the two tables."""
+    """Common behaviour of the tables."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
@@ -233,6 +275,12 @@ class RequestRecord(Record):
         date | None,
         *_dt(False, "AssessmentOutcomeDate", "decision to issue date", "date of decision to issue"),
     ] = None
+    draft_plan_date: Annotated[
+        date | None,
+        *_dt(
+            False, "draft plan date", "draft ehcp issued", "date draft plan issued", "draft issued"
+        ),
+    ] = None
     plan_issue_date: Annotated[date | None, *_dt(False, *PLAN_ISSUE_HEADERS)] = None
     week20_exception: Annotated[
         Flag | None, *_cd(FLAG, "Week20", "20 week exception", "exception", "week 20 exception")
@@ -243,6 +291,8 @@ class RequestRecord(Record):
         ("received_date", "assessment_outcome_date"),
         ("received_date", "plan_issue_date"),
         ("request_outcome_date", "assessment_outcome_date"),
+        ("received_date", "draft_plan_date"),
+        ("draft_plan_date", "plan_issue_date"),
     )
 
     @model_validator(mode="after")
@@ -303,6 +353,27 @@ class PlanRecord(Record):
         date | None,
         *_dt(False, "final amended plan date", "amended plan issued", "amended plan issue date"),
     ] = None
+    no_amend_notice_date: Annotated[
+        date | None,
+        *_dt(
+            False,
+            "decision not to amend date",
+            "notice not to amend date",
+            "no amendment notice date",
+            "date of decision not to amend",
+        ),
+    ] = None
+    transfer_in_date: Annotated[
+        date | None,
+        *_dt(False, "transfer in date", "date transferred in", "plan transferred in date"),
+    ] = None
+    phase_transfer_date: Annotated[
+        date | None, *_dt(False, "phase transfer date", "date of phase transfer")
+    ] = None
+    phase_transfer_type: Annotated[
+        PhaseTransferCode | None,
+        *_cd(PHASE_TRANSFER_TYPE, "phase transfer type", "type of phase transfer"),
+    ] = None
     phase_transfer_due_date: Annotated[
         date | None, *_dt(False, "PhaseTransferDueDate", "phase transfer due")
     ] = None
@@ -320,11 +391,66 @@ class PlanRecord(Record):
         ("plan_issue_date", "review_meeting_date"),
         ("review_meeting_date", "review_decision_date"),
         ("amendment_notice_date", "amended_plan_date"),
+        ("amendment_notice_date", "no_amend_notice_date"),
         ("plan_issue_date", "cease_date"),
     )
 
 
-TABLES: dict[str, type[Record]] = {"requests": RequestRecord, "plans": PlanRecord}
+class TribunalOrderRecord(Record):
+    """One order of the First-tier Tribunal (SEND), or one appeal the council did not oppose,
+    and the dates of the steps it requires (SEND Regulations 2014, regs 44 and 45).
+
+    For an unopposed appeal (reg 45) ``order_date`` is the date the council notified the
+    Tribunal that it would not oppose the appeal: reg 45's periods run from that date.
+    """
+
+    person_id: Annotated[str, *_id(True, "personid", "child id", "pseudo id", "pupil id")]
+    order_id: Annotated[
+        str | None, *_id(False, "orderid", "appeal id", "tribunal reference", "appeal reference")
+    ] = None
+    plan_id: Annotated[str | None, *_id(False, "planid", "ehcp id", "ehc plan id")] = None
+    order_date: Annotated[
+        date,
+        *_dt(
+            True,
+            "date of order",
+            "tribunal order date",
+            "order made date",
+            "tribunal decision date",
+        ),
+    ]
+    order_type: Annotated[
+        OrderCode | None, *_cd(ORDER_TYPE, "type of order", "appeal type", "order")
+    ] = None
+    assessment_notice_date: Annotated[
+        date | None, *_dt(False, "notice to assess date", "assessment notice date")
+    ] = None
+    no_plan_notice_date: Annotated[
+        date | None, *_dt(False, "no plan notice date", "decision not to issue date")
+    ] = None
+    draft_plan_date: Annotated[
+        date | None, *_dt(False, "draft plan date", "draft ehcp issued", "draft plan issued")
+    ] = None
+    final_plan_date: Annotated[
+        date | None,
+        *_dt(False, "final plan date", "final plan issued", "amended plan issued",
+             "final amended plan date"),
+    ] = None  # fmt: skip
+
+    ORDER: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("order_date", "assessment_notice_date"),
+        ("order_date", "no_plan_notice_date"),
+        ("order_date", "draft_plan_date"),
+        ("order_date", "final_plan_date"),
+        ("draft_plan_date", "final_plan_date"),
+    )
+
+
+TABLES: dict[str, type[Record]] = {
+    "requests": RequestRecord,
+    "plans": PlanRecord,
+    "tribunal_orders": TribunalOrderRecord,
+}
 
 
 def columns(table: str) -> dict[str, Column]:

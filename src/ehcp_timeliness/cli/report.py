@@ -226,13 +226,26 @@ def render(report: Report, validated: Validated, *, breakdown: bool = False) -> 
 
     table = Table(title="Statutory clocks", title_justify="left")
     for name in ("Rule", "Limit", "Completed", "Met", "Late", "On time", "Open", "Overdue",
-                 f"Due in {report.due_within_weeks} wk"):  # fmt: skip
+                 f"Due in {report.due_within_weeks} wk", "Not owed", "Unknown"):  # fmt: skip
         table.add_column(name, justify="left" if name in ("Rule", "Limit") else "right")
     for r in report.rules:
         table.add_row(cell(r.rule), cell(r.limit), f"{r.completed:,}", f"{r.met:,}", f"{r.late:,}",
                       _pct(r.on_time_rate), f"{r.open:,}", f"{r.overdue:,}",
-                      f"{r.due_soon:,}")  # fmt: skip
+                      f"{r.due_soon:,}", f"{r.not_owed:,}", f"{r.unknown:,}")  # fmt: skip
     out.print(table)
+
+    measures = [m for m in (report.dfe_request_decisions, report.dfe_review_decisions) if m]
+    if measures:
+        dfe = Table(title="DfE's published measures, reproduced (compare with DfE's tables)",
+                    title_justify="left")  # fmt: skip
+        for name in ("Measure", "Rate", "Numerator", "Denominator", "As at", "Also"):
+            dfe.add_column(name, justify="left" if name in ("Measure", "Also") else "right")
+        for measure in measures:
+            also = ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in measure.counts.items())
+            dfe.add_row(measure.label, _pct(measure.rate), f"{measure.numerator:,}",
+                        f"{measure.denominator:,}", f"{measure.census:%d/%m/%Y}",
+                        also)  # fmt: skip
+        out.print(dfe)
 
     p = report.plan_20w
     if p is not None:

@@ -6,9 +6,14 @@ when (if ever) it stopped, and a status:
 * ``met``: stopped on or before the due date;
 * ``late``: stopped after the due date;
 * ``open``: not stopped, and the as-at date is on or before the due date;
-* ``overdue``: not stopped, and the as-at date is after the due date (or, for an annual
-  review, the plan ceased after the review fell due without one).
+* ``overdue``: not stopped, and the as-at date is after the due date (or the plan ceased
+  after the clock fell due, with nothing done: then the days over run to the cease date);
+* ``not-owed``: a plan-level clock that ended with the plan: the plan ceased on or before the
+  due date with the clock not stopped, so nothing more was owed;
+* ``unknown``: an annual review link the extract cannot vouch for, because its history has a
+  gap (see :mod:`ehcp_timeliness.history`); the validator reports it as a finding.
 
+The statuses partition the records in scope: every (record, rule) gets exactly one.
 ``days_over`` is the days late or overdue, else 0.
 """
 
@@ -28,11 +33,14 @@ from ehcp_timeliness.clocks.rules import (
     ReviewChainRule,
     RuleSet,
 )
-from ehcp_timeliness.dates import period_end
-from ehcp_timeliness.schema import columns
+from ehcp_timeliness.dates import period_end, phase_transfer_deadline
+from ehcp_timeliness.history import links, plan_codes, unknown_links
+from ehcp_timeliness.schema import TABLES, columns
 
-STATUSES = ["met", "late", "open", "overdue"]
-MET, LATE, OPEN, OVERDUE = range(4)  # codes into STATUSES
+STATUSES = ["met", "late", "open", "overdue", "not-owed", "unknown"]
+MET, LATE, OPEN, OVERDUE, NOT_OWED, UNKNOWN = range(6)  # codes into STATUSES
+#: Statuses of a case whose clock has not stopped and is still owed as at the as-at date.
+PENDING = (OPEN, OVERDUE)
 CASE_COLUMNS = [
     "rule", "person_id", "record_id", "start_date", "due_date", "end_date", "status",
     "days_over", "exception",
@@ -48,18 +56,24 @@ def dimensions(frame: pd.DataFrame, table: str) -> list[str]:
 
 
 def all_dimensions(tables: dict[str, pd.DataFrame]) -> list[str]:
-    """Dimension columns of either table, requests' first, each once."""
+    """Dimension columns of every table, requests' first, each once."""
     dims: list[str] = []
-    for name in ("requests", "plans"):
+    for name in TABLES:
+        if name not in tables:
+            continue
         dims += [d for d in dimensions(tables[name], name) if d not in dims]
     return dims
 
 
-def case_tables(cases: pd.DataFrame, rules: RuleSet) -> np.ndarray:
-    """For each case, the table its rule reads ("requests" or "plans")."""
+def case_tables(cases: pd.DataFrame, rules: RuleSet) -> pd.Categorical[str]:
+    """For each case, the table its rule reads ("requests", "plans" or "tribunal_orders"), as a
+    categorical: comparing it with a table name compares small integers, not millions of
+    strings."""
     rule = cases["rule"].array  # categorical, as evaluate_rules makes it: one lookup per rule
-    table_of = {r.id: r.table for r in rules.enabled}
-    return np.array([table_of[c] for c in rule.categories])[rule.codes]
+    names = list(TABLES)
+    table_of = {r.id: names.index(r.table) for r in rules.enabled}
+    per_rule = np.array([table_of[c] for c in rule.categories], dtype=np.int8)
+    return pd.Categorical.from_codes(per_rule[rule.codes], categories=pd.Index(names))
 
 
 def evaluate_rules(
@@ -67,16 +81,18 @@ def evaluate_rules(
 ) -> Iterator[pd.DataFrame]:
     """Each rule's cases as soon as it is evaluated (see :func:`evaluate`), in rule order."""
     rule_ids = [r.id for r in rules.enabled]
+    plans = _Plans(tables["plans"]) if "plans" in tables else None
     for rule in rules.enabled:
-        frame = tables[rule.table]
-        if frame.empty:
+        frame = tables.get(rule.table)
+        if frame is None or frame.empty:
             continue
+        facts = plans if rule.table == "plans" else None
         if isinstance(rule, ReviewChainRule):
             part = _review_chain(rule, frame, as_at)
         elif isinstance(rule, DeadlineRule):
-            part = _deadline(rule, frame, as_at)
+            part = _deadline(rule, frame, as_at, facts)
         else:
-            part = _interval(rule, frame, as_at)
+            part = _interval(rule, frame, as_at, facts)
         codes = np.full(len(part), rule_ids.index(rule.id))
         part.insert(0, "rule", pd.Series(pd.Categorical.from_codes(
             codes, dtype=pd.CategoricalDtype(rule_ids)), index=part.index))  # fmt: skip
@@ -107,10 +123,11 @@ def evaluate(tables: dict[str, pd.DataFrame], rules: RuleSet, *, as_at: date) ->
 
 
 def record_ids(frame: pd.DataFrame, table: str) -> pd.Series:
-    """plan_id for plans; request_id for requests, or "file.csv:row" where it is blank."""
+    """plan_id for plans; request_id for requests and order_id for tribunal orders, or
+    "file.csv:row" where it is blank."""
     if table == "plans":
         return frame["plan_id"]
-    ids = frame["request_id"]
+    ids = frame["order_id" if table == "tribunal_orders" else "request_id"]
     missing = ids.isna()
     if missing.any():
         sub = frame.loc[missing]
@@ -130,7 +147,7 @@ def case_details(
     dims = all_dimensions(tables)
     parts = []
     table_of = case_tables(cases, rules)
-    for name in ("requests", "plans"):
+    for name in TABLES:
         mine = np.flatnonzero(table_of == name)
         if not mine.size:
             continue
@@ -189,17 +206,83 @@ def dimension_of(
     return pd.Series(np.array(labels, dtype=object)[codes], index=cases.index, dtype="string")
 
 
-def _in_scope(conditions: list[Condition], frame: pd.DataFrame) -> np.ndarray:
+def _holds(cond: Condition, frame: pd.DataFrame) -> np.ndarray:
+    values = frame[cond.column]
+    if cond.in_ is not None:
+        return values.isin(cond.in_).fillna(False).to_numpy(dtype=bool)
+    if cond.not_in is not None:
+        return ~values.isin(cond.not_in).fillna(False).to_numpy(dtype=bool)
+    return (values.notna() == cond.present).to_numpy(dtype=bool)
+
+
+def _in_scope(rule, frame: pd.DataFrame) -> np.ndarray:
+    """Records for which every ``applies`` condition holds and, if there are ``applies_any``
+    conditions, at least one of those."""
     keep = np.ones(len(frame), dtype=bool)
-    for cond in conditions:
-        values = frame[cond.column]
-        if cond.in_ is not None:
-            keep &= values.isin(cond.in_).fillna(False).to_numpy(dtype=bool)
-        elif cond.not_in is not None:
-            keep &= ~values.isin(cond.not_in).fillna(False).to_numpy(dtype=bool)
-        else:
-            keep &= (values.notna() == cond.present).to_numpy(dtype=bool)
+    for cond in rule.applies:
+        keep &= _holds(cond, frame)
+    if rule.applies_any:
+        anyone = np.zeros(len(frame), dtype=bool)
+        for cond in rule.applies_any:
+            anyone |= _holds(cond, frame)
+        keep &= anyone
     return keep
+
+
+class _Plans:
+    """Plan-level facts of the plans table, reduced per ``plan_id`` once per evaluation.
+
+    A plan-level date (cease date, transfer dates) may be given on some of a plan's review rows
+    and not others; every row of the plan gets the latest date given on any of them.
+    """
+
+    def __init__(self, frame: pd.DataFrame):
+        self.frame = frame
+        self._code: np.ndarray | None = None
+        self._latest: dict[str, np.ndarray] = {}
+
+    @property
+    def code(self) -> np.ndarray:
+        if self._code is None:
+            self._code = plan_codes(self.frame["plan_id"])
+        return self._code
+
+    def latest(self, column: str) -> np.ndarray:
+        """Per row, the latest ``column`` date given on any row of its plan (NaT if none)."""
+        if column not in self._latest:
+            values = self.frame[column].to_numpy(D)
+            if np.isnat(values).all():
+                self._latest[column] = values
+            else:
+                per_plan = np.full(int(self.code.max()) + 1, np.iinfo(np.int64).min)
+                np.maximum.at(per_plan, self.code, values.astype(np.int64))  # NaT is the min
+                self._latest[column] = per_plan[self.code].astype(D)
+        return self._latest[column]
+
+
+def _stop(rule, frame: pd.DataFrame, src: np.ndarray) -> np.ndarray:
+    """The earliest of the rule's stop columns, per record (NaT where none is given)."""
+    stop = frame[rule.stop].to_numpy(D)[src]
+    for column in rule.also_stops:
+        stop = np.fmin(stop, frame[column].to_numpy(D)[src])  # fmin skips NaT
+    return stop
+
+
+def _ceased(rule, status, over, due, stop, cease) -> tuple[np.ndarray, np.ndarray]:
+    """Apply the plans' cease dates to judged cases whose clock has not stopped: ceased on or
+    before the due date, nothing is owed; after it, the breach stands, counted to the cease."""
+    ended = ~np.isnat(cease) & np.isnat(stop)
+    if not ended.any():
+        return status, over
+    early = cease < due
+    if rule.ceased_on_due_date == "not-owed":
+        early |= cease == due
+    not_owed = ended & early
+    missed = ended & ~early
+    status = np.where(not_owed, NOT_OWED, np.where(missed, OVERDUE, status)).astype(np.int8)
+    days = (cease - due).astype("timedelta64[D]").astype(np.int64)  # NaT: unused garbage
+    over = np.where(not_owed, 0, np.where(missed, np.maximum(days, 0), over))
+    return status, over
 
 
 def judge(due: np.ndarray, stop: np.ndarray, as_at: date) -> tuple[np.ndarray, np.ndarray]:
@@ -241,28 +324,75 @@ def _due_after(rule, start: np.ndarray) -> np.ndarray:
     return start + np.timedelta64(rule.limit.total_days, "D")  # keeps start's unit
 
 
-def _interval(rule: IntervalRule, frame: pd.DataFrame, as_at: date) -> pd.DataFrame:
-    src = np.flatnonzero(_in_scope(rule.applies, frame) & frame[rule.start].notna().to_numpy())
+def _interval(
+    rule: IntervalRule, frame: pd.DataFrame, as_at: date, plans: _Plans | None = None
+) -> pd.DataFrame:
+    src = np.flatnonzero(_in_scope(rule, frame) & frame[rule.start].notna().to_numpy())
     start = frame[rule.start].to_numpy()[src]  # datetime64[s], as validated: no conversions
-    stop = frame[rule.stop].to_numpy()[src]
+    stop = _stop(rule, frame, src) if rule.also_stops else frame[rule.stop].to_numpy()[src]
     due = _due_after(rule, start)
     status, over = judge(due, stop, as_at)
+    if plans is not None and rule.ceases_with_plan:
+        cease = plans.latest("cease_date")[src]
+        status, over = _ceased(rule, status, over, due.astype(D), stop.astype(D), cease)
     exception = None
     if rule.exception is not None:
         exception = (frame[rule.exception] == "1").fillna(False).to_numpy(dtype=bool)[src]
     return _frame(src, start, due, stop, status, over, exception)
 
 
-def _deadline(rule: DeadlineRule, frame: pd.DataFrame, as_at: date) -> pd.DataFrame:
-    src = np.flatnonzero(_in_scope(rule.applies, frame) & frame[rule.due].notna().to_numpy())
-    if rule.table == "plans":  # a plan-level date repeated on each review row: one case each
-        keys = frame[["plan_id", rule.due, rule.stop]].take(src)
-        src = src[~keys.duplicated().to_numpy()]
+def _per_plan_max(code: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    out = np.full(n, np.iinfo(np.int64).min)
+    np.maximum.at(out, code, values.astype(np.int64))
+    return out
+
+
+def _deadline(
+    rule: DeadlineRule, frame: pd.DataFrame, as_at: date, plans: _Plans | None = None
+) -> pd.DataFrame:
+    given = frame[rule.due].notna().to_numpy()
+    if rule.transfer is not None:
+        given = given | frame[rule.transfer].notna().to_numpy()
+    src = np.flatnonzero(_in_scope(rule, frame) & given)
     due = frame[rule.due].to_numpy(D)[src]
+    stop = _stop(rule, frame, src)
+    transfer = (frame[rule.transfer].to_numpy(D)[src] if rule.transfer is not None
+                else np.full(len(src), np.datetime64("NaT"), dtype=D))  # fmt: skip
+    kinds = ["school", "post16", "post16-post16"]
+    kind_code: np.ndarray
+    if rule.transfer_type is not None:
+        kind_code = np.asarray(
+            pd.Categorical(frame[rule.transfer_type].take(src), categories=kinds).codes
+        )
+    else:
+        kind_code = np.full(len(src), -1, dtype=np.int8)
+    cease = np.full(len(src), np.datetime64("NaT"), dtype=D)
+    if rule.table == "plans" and plans is not None:
+        # One case per plan, whatever rows its dates are repeated on: the plan's latest due
+        # date, transfer, type and amended plan, shown on its first row in scope.
+        code = plans.code[src]
+        plan, first = np.unique(code, return_index=True)
+        where = np.searchsorted(plan, code)
+        n = len(plan)
+        due = _per_plan_max(where, due, n).astype(D)
+        stop = _per_plan_max(where, stop, n).astype(D)
+        transfer = _per_plan_max(where, transfer, n).astype(D)
+        kind_code = _per_plan_max(where, kind_code, n)
+        src = src[first]
+        if rule.ceases_with_plan:
+            cease = plans.latest("cease_date")[src]
+    names = np.array([*kinds, None], dtype=object)
+    kind = names[np.where(kind_code >= 0, kind_code, len(kinds))]
     if rule.reading == "strict":  # "before 15 February": on or before 14 February
-        due = due - np.timedelta64(1, "D")
-    stop = frame[rule.stop].to_numpy(D)[src]
+        before = ~np.isnat(due) & (kind != "post16-post16")  # "at least 5 months": the date itself
+        due = np.where(before, due - np.timedelta64(1, "D"), due)
+    from_law = phase_transfer_deadline(transfer, kind)
+    if rule.reading == "strict":
+        from_law = np.where(kind != "post16-post16", from_law - np.timedelta64(1, "D"), from_law)
+    due = np.where(np.isnat(transfer), due, from_law)
     status, over = judge(due, stop, as_at)
+    if rule.ceases_with_plan:
+        status, over = _ceased(rule, status, over, due, stop, cease)
     start = np.full(len(src), np.datetime64("NaT"), dtype=D)
     return _frame(src, start, due, stop, status, over)
 
@@ -270,58 +400,56 @@ def _deadline(rule: DeadlineRule, frame: pd.DataFrame, as_at: date) -> pd.DataFr
 def _review_chain(rule: ReviewChainRule, frame: pd.DataFrame, as_at: date) -> pd.DataFrame:
     """Issue date, then each review meeting in date order: each link is due within the period
     starting with the previous one. After the last meeting the next review is pending, unless
-    the plan ceased before it fell due (then none is owed).
+    the plan ceased before it fell due (then it is ``not-owed``).
+
+    The first review after a transfer in from another council is due by the later of that
+    date and the end of ``transfer_months`` months beginning with the transfer (reg 15(5)). A
+    link the history cannot vouch for (:func:`ehcp_timeliness.history.unknown_links`) is
+    ``unknown`` rather than late.
 
     One sort by (plan, meeting) and per-plan reductions over its runs, all in numpy.
     """
-    scope = np.flatnonzero(_in_scope(rule.applies, frame))
-    plan_code = pd.factorize(frame["plan_id"])[0][scope]
-    meeting = frame[rule.stop].to_numpy(D)[scope]
-    never = np.iinfo(np.int64).max  # sorts a missing meeting after every real one
-    order = np.lexsort((np.where(np.isnat(meeting), never, meeting.astype(np.int64)), plan_code))
-    plan_code, meeting, src = plan_code[order], meeting[order], scope[order]
-    first = np.r_[True, plan_code[1:] != plan_code[:-1]] if len(src) else np.zeros(0, bool)
-    starts = np.flatnonzero(first)
-    plan = np.cumsum(first) - 1  # 0, 1, ... for each plan, in sorted order
-    issue = frame[rule.start].to_numpy(D)[src]
-    cease = frame["cease_date"].to_numpy(D)[src]
-
-    def per_plan(values: np.ndarray, reduce: np.ufunc) -> np.ndarray:
-        return reduce.reduceat(values.astype(np.int64), starts) if len(starts) else values
-
-    plan_issue = per_plan(issue, np.minimum).astype(D)
-    plan_cease = per_plan(cease, np.maximum).astype(D)  # NaT is the smallest int64: any date wins
-    plan_src = per_plan(src, np.minimum)  # the plan's first row, for its person and dimensions
-
-    held = ~np.isnat(meeting)
-    repeat = np.r_[False, (plan[1:] == plan[:-1]) & (meeting[1:] == meeting[:-1])]
-    keep = np.flatnonzero(held & ~repeat)
-    m_plan, m_date = plan[keep], meeting[keep]
-    same = np.r_[False, m_plan[1:] == m_plan[:-1]]
-    previous = np.r_[np.datetime64("NaT", "D"), m_date[:-1]] if len(keep) else m_date
-    m_start = np.where(same, previous, plan_issue[m_plan])
+    scope = np.flatnonzero(_in_scope(rule, frame))
+    plan_code = plan_codes(frame["plan_id"])[scope]
+    chain = links(
+        plan_code, frame[rule.start].to_numpy(D)[scope], frame[rule.stop].to_numpy(D)[scope]
+    )
+    src = scope[chain.src]
+    plan_cease = chain.per_plan(frame["cease_date"].to_numpy(D)[src], np.maximum).astype(D)
+    plan_src = chain.per_plan(src, np.minimum)  # the plan's first row, for its person and dims
+    m_plan, m_date, m_start, same = chain.m_plan, chain.m_date, chain.m_start, chain.same
     m_due = _due_after(rule, m_start)
-    m_status, m_over = judge(m_due, m_date, as_at)
 
-    last = np.full(len(starts), np.datetime64("NaT"), dtype=D)
-    if len(keep):
+    last = np.full(len(chain.starts), np.datetime64("NaT"), dtype=D)
+    if len(m_plan):
         last[m_plan[np.r_[~same[1:], True]]] = m_date[np.r_[~same[1:], True]]
-    start = np.where(np.isnat(last), plan_issue, last)
+    start = np.where(np.isnat(last), chain.plan_issue, last)
     due = _due_after(rule, start)
-    has_ceased = ~np.isnat(plan_cease)
-    owed = np.flatnonzero(~has_ceased | (plan_cease > due))
-    start, due, cease_owed = start[owed], due[owed], plan_cease[owed]
-    none = np.full(len(owed), np.datetime64("NaT"), dtype=D)
+
+    if rule.transfer_months and "transfer_in_date" in frame:
+        transfer = chain.per_plan(frame["transfer_in_date"].to_numpy(D)[src], np.maximum).astype(D)
+        if not np.isnat(transfer).all():
+            reg15 = period_end(transfer, rule.transfer_months,
+                               starting_with=rule.reading == "starting-with")  # fmt: skip
+            m_transfer = transfer[m_plan]
+            after = m_date >= m_transfer  # NaT compares False
+            first_after = after & ~(np.r_[False, after[:-1]] & same)
+            m_due = np.where(first_after, np.fmax(m_due, reg15[m_plan]), m_due)
+            pending_first = ~np.isnat(transfer) & (np.isnat(last) | (last < transfer))
+            due = np.where(pending_first, np.fmax(due, reg15), due)
+    m_status, m_over = judge(m_due, m_date, as_at)
+    unknown = unknown_links(chain, rule.limit.months or 12, rule.history) & (m_status == LATE)
+    m_status = np.where(unknown, UNKNOWN, m_status).astype(np.int8)
+    m_over = np.where(unknown, 0, m_over)
+
+    none = np.full(len(start), np.datetime64("NaT"), dtype=D)
     status, over = judge(due, none, as_at)
-    # Ceased after the review fell due, without one: overdue by the days to the cease date.
-    late_cease = ~np.isnat(cease_owed)  # owed and ceased: it ceased after the due date
-    status = np.where(late_cease, OVERDUE, status).astype(np.int8)
-    over = np.where(late_cease, (cease_owed - due).astype(np.int64), over)
+    status, over = _ceased(rule, status, over, due, none, plan_cease)
     # Each plan's links together and in order: its meetings, then the pending review.
-    links = np.argsort(np.concatenate([m_plan, owed]), kind="stable")
+    links_order = np.argsort(np.concatenate([m_plan, np.arange(len(start))]), kind="stable")
 
     def both(held_links: np.ndarray, pending: np.ndarray) -> np.ndarray:
-        return np.concatenate([held_links, pending])[links]
+        return np.concatenate([held_links, pending])[links_order]
 
-    return _frame(both(src[keep], plan_src[owed]), both(m_start, start), both(m_due, due),
+    return _frame(both(src[chain.keep], plan_src), both(m_start, start), both(m_due, due),
                   both(m_date, none), both(m_status, status), both(m_over, over))  # fmt: skip

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from ehcp_timeliness.config import describe, parse_toml
 from ehcp_timeliness.errors import RulesError
+from ehcp_timeliness.history import TRANSFER_MONTHS, History
 from ehcp_timeliness.schema import Kind, columns
 
 SCHEMA_VERSION = 1
@@ -78,11 +79,22 @@ class _Rule(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     title: str
     citation: str
-    table: Literal["requests", "plans"]
+    table: Literal["requests", "plans", "tribunal_orders"]
     stop: str
+    #: Other date columns that also stop the clock: the earliest of them and ``stop`` counts.
+    also_stops: list[str] = []
     applies: list[Condition] = []
+    #: Conditions of which at least one must hold too (none given: no such test).
+    applies_any: list[Condition] = []
     exception: str | None = None
     enabled: bool = True
+    #: plans only: a plan's ``cease_date`` ends the clock. Ceased on or before the due date
+    #: with the clock not stopped: nothing more is owed (``not-owed``); after it: the case
+    #: stays a breach (``overdue``), its days over counted to the cease date.
+    ceases_with_plan: bool = True
+    #: plans only: a plan that ceased on the due date itself owes nothing (``not-owed``), or
+    #: was still maintained that day and so missed the deadline (``missed``).
+    ceased_on_due_date: Literal["not-owed", "missed"] = "not-owed"
 
     @model_validator(mode="after")
     def _columns_exist(self) -> _Rule:
@@ -90,7 +102,7 @@ class _Rule(_Strict):
         for name in self._date_columns():
             if name not in known or known[name].kind is not Kind.DATE:
                 raise ValueError(f"{name!r} is not a date column of the {self.table} table")
-        for cond in self.applies:
+        for cond in [*self.applies, *self.applies_any]:
             if cond.column not in known:
                 raise ValueError(f"applies: {cond.column!r} is not a {self.table} column")
         if self.exception is not None and self.exception not in known:
@@ -98,7 +110,7 @@ class _Rule(_Strict):
         return self
 
     def _date_columns(self) -> list[str]:
-        return [self.stop]
+        return [self.stop, *self.also_stops]
 
     @property
     def limit_text(self) -> str:
@@ -113,7 +125,7 @@ class _TimedRule(_Rule):
     reading: Literal["starting-with", "anniversary"] = "starting-with"
 
     def _date_columns(self) -> list[str]:
-        return [self.start, self.stop]
+        return [self.start, self.stop, *self.also_stops]
 
 
 class IntervalRule(_TimedRule):
@@ -132,6 +144,13 @@ class ReviewChainRule(_TimedRule):
 
     kind: Literal["review-chain"]
     table: Literal["plans"] = "plans"
+    #: What the extract holds: every review (``full``), only each plan's latest (``latest-only``,
+    #: as SEN2 does), or decide from the data (``auto``). A link the history cannot vouch for is
+    #: ``unknown`` rather than late (see :mod:`ehcp_timeliness.history`).
+    history: History = "auto"
+    #: Months from ``transfer_in_date`` within which the first review after a transfer from
+    #: another council may fall, if later than the usual due date (reg 15(5)(b): 3); 0: none.
+    transfer_months: int = Field(TRANSFER_MONTHS, ge=0)
 
     @property
     def limit_text(self) -> str:
@@ -144,9 +163,23 @@ class DeadlineRule(_Rule):
     kind: Literal["deadline"]
     due: str
     reading: Literal["strict", "inclusive"] = "strict"
+    #: Optional date column of the transfer itself, and the column of its type (``school``,
+    #: ``post16``, ``post16-post16``): where the transfer date is given, the deadline is worked
+    #: out from it as reg 18 sets it, whatever ``due`` says.
+    transfer: str | None = None
+    transfer_type: str | None = None
 
     def _date_columns(self) -> list[str]:
-        return [self.due, self.stop]
+        return [self.due, self.stop, *self.also_stops] + ([self.transfer] if self.transfer else [])
+
+    @model_validator(mode="after")
+    def _transfer_type_exists(self) -> DeadlineRule:
+        known = columns(self.table)
+        if self.transfer_type is not None and (
+            self.transfer_type not in known or known[self.transfer_type].kind is not Kind.CODE
+        ):
+            raise ValueError(f"{self.transfer_type!r} is not a coded {self.table} column")
+        return self
 
     @property
     def limit_text(self) -> str:

@@ -74,6 +74,8 @@ def recognise(headers: list[str], mapping: Mapping, hint: str | None = None) -> 
     if hint in TABLES:
         return hint
     found = {t: {_header_lookup(t, mapping).get(norm_header(h)) for h in headers} for t in TABLES}
+    if {"order_date", "order_type"} <= found["tribunal_orders"]:
+        return "tribunal_orders"
     if "received_date" in found["requests"]:
         return "requests"
     if "plan_issue_date" in found["plans"] and found["plans"] & {

@@ -1,4 +1,4 @@
-"""Reading XLSX workbooks: every sheet that holds a requests or plans table."""
+"""Reading XLSX workbooks: every sheet that holds a requests, plans or tribunal_orders table."""
 
 from __future__ import annotations
 
@@ -83,7 +83,9 @@ def read_xlsx(path: Path, mapping: Mapping) -> list[RawTable]:
     for title in ignored:
         tables[0].notes.append(
             HeaderNote(
-                f"sheet {title}", "sheet-ignored", f"sheet {title!r} is neither requests nor plans"
+                f"sheet {title}",
+                "sheet-ignored",
+                f"sheet {title!r} is none of requests, plans or tribunal orders",
             )
         )
     return tables

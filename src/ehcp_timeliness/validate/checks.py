@@ -21,7 +21,20 @@ import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from ehcp_timeliness import __version__
-from ehcp_timeliness.dates import as_arrow_text, parse_dates
+from ehcp_timeliness.dates import (
+    PHASE_DAY,
+    as_arrow_text,
+    parse_dates,
+    period_end,
+    phase_transfer_deadline,
+)
+from ehcp_timeliness.history import (
+    REVIEW_MONTHS,
+    TRANSFER_MONTHS,
+    is_latest_only,
+    links,
+    plan_codes,
+)
 from ehcp_timeliness.read.mapping import Mapping
 from ehcp_timeliness.read.tables import RawTable
 from ehcp_timeliness.schema import TABLES, Kind, columns, normalise_word
@@ -31,7 +44,7 @@ from ehcp_timeliness.validate.identifiers import describe, not_pseudonyms, withh
 
 EARLIEST = np.datetime64("1990-01-01")
 #: Dates that are deadlines, not events, so may lie after the as-at date.
-FUTURE_ALLOWED = frozenset({"phase_transfer_due_date"})
+FUTURE_ALLOWED = frozenset({"phase_transfer_due_date", "phase_transfer_date"})
 META = ["_file", "_row"]
 _FINDINGS = TypeAdapter(list[Finding])
 
@@ -194,7 +207,7 @@ def validate(raw: list[RawTable], *, as_at: date, mapping: Mapping | None = None
                        "held control characters (such as NUL or ESC); they were removed")
             )  # fmt: skip
     out, summaries, parts = {}, [], notes
-    # The two tables are independent, and most of the work is in Arrow and numpy kernels that
+    # The tables are independent, and most of the work is in Arrow and numpy kernels that
     # release the GIL, so two threads use both cores of a small machine.
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = pool.map(
@@ -255,7 +268,13 @@ def _validate_table(table: str, raws: list[RawTable], as_at: date, mapping: Mapp
 
     parsed = pd.DataFrame(index=df.index)
     as_at64 = np.datetime64(as_at)
+    given = {name for t in raws for name in t.headers}
     for name, col in spec.items():
+        if name not in given and not col.required:  # in no file: blank, nothing to check
+            parsed[name] = (np.full(len(df), np.datetime64("NaT"), dtype="datetime64[s]")
+                            if col.kind is Kind.DATE
+                            else pd.Series(pd.NA, index=df.index, dtype="string"))  # fmt: skip
+            continue
         if col.kind is Kind.DATE:
             dates, bad = parse_dates(df[name])
             blank = (dates.isna() & ~bad).to_numpy()
@@ -315,7 +334,13 @@ def _validate_table(table: str, raws: list[RawTable], as_at: date, mapping: Mapp
         c.add(b.to_numpy() < a.to_numpy(), later, "date-order", before)
     if table == "requests":
         _request_checks(c, parsed)
+        _comment_period(c, parsed, "draft_plan_date", "plan_issue_date", "reg 13(1)(a)")
+    if table == "plans":
+        _comment_period(c, parsed, "amendment_notice_date", "amended_plan_date", "reg 22(2)(c)")
+        _phase_transfer_checks(c, parsed)
     _duplicates(c, parsed, table)
+    if table == "plans":
+        _review_gaps(c, parsed)
 
     dims = [col for col in df.columns if col not in spec and col not in META]
     keep = ~c.reject
@@ -375,17 +400,114 @@ def _request_checks(c: _Checker, p: pd.DataFrame) -> None:
         )
 
 
+#: "at least 15 days, beginning with the day on which the draft plan was served" (regs 13(1)(a),
+#: 22(2)(c)): the last day to comment is the 15th day, the day served + 14.
+COMMENT_DAYS = 15
+
+
+def _comment_period(c: _Checker, p: pd.DataFrame, draft: str, final: str, source: str) -> None:
+    """A final plan issued before the parent's 15 days to comment on the draft had run out."""
+    served = p[draft].to_numpy()
+    last = served + np.timedelta64(COMMENT_DAYS - 1, "D")
+    issued = p[final].to_numpy()
+    early = issued <= last  # NaT compares False
+
+    def message(m: np.ndarray) -> pd.Series:
+        return (f"{final} is within the {COMMENT_DAYS} days to comment on the draft served "
+                "on " + _fmt(p.loc[m, draft]) + ", which ran to " + _fmt(
+                    pd.Series(last[m], index=p.index[m])) + f" ({source})")  # fmt: skip
+
+    c.add(early, final, "premature-final-plan", message)
+
+
+def _phase_transfer_checks(c: _Checker, p: pd.DataFrame) -> None:
+    """A phase-transfer deadline that is not a date reg 18 sets, or that disagrees with the
+    transfer date given beside it."""
+    given = np.flatnonzero(p["phase_transfer_due_date"].notna().to_numpy())
+    if not given.size:  # the few plans in a transfer year: check only those rows
+        return
+    due = p["phase_transfer_due_date"].to_numpy("datetime64[D]")[given]
+    types = p["phase_transfer_type"].take(given)
+    kind = types.astype(object).where(types.notna(), None).to_numpy()
+    month = due.astype("datetime64[M]").astype(np.int64) % 12 + 1
+    day = (due - due.astype("datetime64[M]").astype("datetime64[D]")).astype(np.int64) + 1
+    fixed = {k: (month == m) & (day == d) for k, (m, d) in PHASE_DAY.items()}
+    expected = np.where(kind == "school", fixed["school"],
+                        np.where(kind == "post16", fixed["post16"],
+                                 fixed["school"] | fixed["post16"]))  # fmt: skip
+    odd = np.zeros(len(p), dtype=bool)
+    odd[given] = (kind != "post16-post16") & ~expected
+    c.add(odd, "phase_transfer_due_date", "phase-transfer-due-date",
+          "not the date reg 18(1) sets for this transfer: 15 February of the transfer year, or "
+          "31 March for secondary school to post-16")  # fmt: skip
+    transfer = p["phase_transfer_date"].to_numpy("datetime64[D]")[given]
+    from_law = np.full(len(p), np.datetime64("NaT"), dtype="datetime64[D]")
+    from_law[given] = phase_transfer_deadline(transfer, kind)
+    differs = np.zeros(len(p), dtype=bool)
+    differs[given] = ~np.isnat(from_law[given]) & (due != from_law[given])
+
+    def message(m: np.ndarray) -> pd.Series:
+        law = pd.Series(from_law[m], index=p.index[m])
+        return ("the transfer date " + _fmt(p.loc[m, "phase_transfer_date"]) + " gives a "
+                "deadline of " + _fmt(law) + " under reg 18; that one is used")  # fmt: skip
+
+    c.add(differs, "phase_transfer_due_date", "phase-transfer-date-disagrees", message)
+
+
+def _review_gaps(c: _Checker, p: pd.DataFrame) -> None:
+    """Review meetings whose link back to the previous review (or the plan's issue) is longer
+    than the extract can vouch for (see :mod:`ehcp_timeliness.history`)."""
+    live = np.flatnonzero(~c.reject & p["review_meeting_date"].notna().to_numpy())
+    if not live.size:
+        return
+    code = plan_codes(p["plan_id"].take(live))
+    chain = links(code, p["plan_issue_date"].to_numpy("datetime64[D]")[live],
+                  p["review_meeting_date"].to_numpy("datetime64[D]")[live])  # fmt: skip
+    latest = is_latest_only(chain, REVIEW_MONTHS)
+    periods = 1 if latest else 2
+    gap = chain.m_date > period_end(chain.m_start, periods * REVIEW_MONTHS)
+    if gap.any() and p["transfer_in_date"].notna().any():
+        # The first review after a transfer in, held within the 3 months reg 15(5) allows, is on
+        # time whatever came before: the engine does not call it unknown, so neither do we.
+        transfer = p.groupby("plan_id", sort=False)["transfer_in_date"].transform("max")
+        t = transfer.to_numpy("datetime64[D]")[live][chain.src][chain.keep]
+        gap &= ~((chain.m_date >= t) & (chain.m_date <= period_end(t, TRANSFER_MONTHS)))
+    if not gap.any():
+        return
+    rows = live[chain.src[chain.keep][gap]]
+    mask = np.zeros(len(p), dtype=bool)
+    mask[rows] = True
+    start = pd.Series(np.full(len(p), np.datetime64("NaT"), dtype="datetime64[D]"), index=p.index)
+    start.iloc[rows] = chain.m_start[gap]
+    why = ("the extract holds only each plan's latest review, so the reviews before it are "
+           "unknown" if latest else "a review between them is missing from the extract, or "
+           "was never held")  # fmt: skip
+
+    def message(m: np.ndarray) -> pd.Series:
+        return ("more than " + str(periods * REVIEW_MONTHS) + " months after the previous "
+                "review or the plan's issue on " + _fmt(start[m]) + ": " + why
+                + "; review-12m reports this review as unknown, not late")  # fmt: skip
+
+    c.add(mask, "review_meeting_date", "review-history-gap", message)
+
+
 def _duplicates(c: _Checker, p: pd.DataFrame, table: str) -> None:
     """Later copies of a record are set aside; the message names the row that is kept.
 
     Requests are the same record when they share a ``request_id``, or, without one, the same
     ``person_id`` and ``received_date``; plan rows when they share ``plan_id`` and
-    ``review_meeting_date``.
+    ``review_meeting_date``; tribunal orders when they share an ``order_id``, or, without one,
+    the same ``person_id``, ``order_date`` and ``order_type``.
     """
     if table == "requests":
         has_id = p["request_id"].notna()
         parts = [p["request_id"], p["person_id"].where(~has_id), p["received_date"].where(~has_id)]
         column = "request_id" if has_id.any() else "person_id"
+    elif table == "tribunal_orders":
+        has_id = p["order_id"].notna()
+        parts = [p["order_id"], p["person_id"].where(~has_id), p["order_date"].where(~has_id),
+                 p["order_type"].where(~has_id)]  # fmt: skip
+        column = "order_id" if has_id.any() else "person_id"
     else:
         parts = [p["plan_id"], p["review_meeting_date"]]
         column = "plan_id"

@@ -27,6 +27,22 @@ CODES: dict[str, tuple[Severity, str]] = {
         "a person_id that looks like a UPN, ULN, NHS number, name or date, not a pseudonym",
     ),
     "outcome-date-pending": ("warning", "an outcome date on an outcome still pending"),
+    "premature-final-plan": (
+        "warning",
+        "a final plan issued within the parent's 15 days to comment on the draft",
+    ),
+    "phase-transfer-due-date": (
+        "warning",
+        "a phase-transfer deadline that is not 15 February or 31 March, as reg 18(1) sets",
+    ),
+    "phase-transfer-date-disagrees": (
+        "warning",
+        "a phase-transfer deadline that disagrees with the transfer date given beside it",
+    ),
+    "review-history-gap": (
+        "warning",
+        "a review history with a gap: the review is reported as unknown, not late",
+    ),
     "identifying-column-dropped": ("warning", "a column identifying a child was dropped"),
     "unknown-column-dropped": (
         "warning",
@@ -35,7 +51,10 @@ CODES: dict[str, tuple[Severity, str]] = {
     "dimension-renamed": ("warning", "a dimension named like a column the tool writes, renamed"),
     "control-characters-removed": ("warning", "control characters (NUL, ESC...) were removed"),
     "duplicate-column": ("warning", "two columns in one file hold the same field"),
-    "sheet-ignored": ("warning", "a workbook sheet that is neither requests nor plans"),
+    "sheet-ignored": (
+        "warning",
+        "a workbook sheet that is none of requests, plans or tribunal orders",
+    ),
     "unnamed-column": ("warning", "a column with no header holds values; they are not read"),
     "sen2-unknown-element": ("warning", "an element of no SEN2 layout; it is not read"),
     "sen2-repeated-element": (

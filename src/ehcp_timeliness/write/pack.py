@@ -22,8 +22,9 @@ from ehcp_timeliness import __version__
 from ehcp_timeliness.analysis import Analysis
 from ehcp_timeliness.clocks.engine import LATE, MET, OPEN, OVERDUE
 from ehcp_timeliness.clocks.rules import RuleSet
+from ehcp_timeliness.measures import DfeMeasure
 from ehcp_timeliness.report import BACKLOG_BANDS, PLAN_20W, Report, _band
-from ehcp_timeliness.targets import Targets
+from ehcp_timeliness.targets import DFE_REQUEST_DECISIONS, DFE_REVIEW_DECISIONS, Targets
 from ehcp_timeliness.validate.checks import Validated
 from ehcp_timeliness.validate.findings import CODES
 from ehcp_timeliness.write.atomic import OutputSet, sha256_input, write_csv_to
@@ -108,6 +109,14 @@ def _headline(report: Report, rule: str) -> float | None:
     if rule == PLAN_20W and report.plan_20w is not None:
         return report.plan_20w.excluding_exceptions.rate
     return next(r.on_time_rate for r in report.rules if r.rule == rule)
+
+
+def _completed(report: Report, rule: str, completed: int) -> int:
+    """The cases behind a rule's headline rate: plans issued less those with an exception,
+    for the 20-week rate excluding exceptions."""
+    if rule == PLAN_20W and report.plan_20w is not None:
+        return report.plan_20w.excluding_exceptions.completed
+    return completed
 
 
 def _measure(title: str, rule: str) -> str:
@@ -244,6 +253,13 @@ def _cover(report: Report, previous: Report, validated: Validated, rules: RuleSe
             "it was issued); open and overdue cases are counted as at the as-at date.",
             "The 12-month review period is read as 'the period of 12 months starting with' the "
             "previous review (CFA 2014 s.44), unless the rules above say otherwise.",
+            "A clock on a plan that ceased before it fell due is 'not owed' and counts neither "
+            "as met nor as a breach; an annual review the extract's history cannot vouch for "
+            "(a gap, or an extract with only each plan's latest review) is 'unknown', with a "
+            "finding on the Data quality sheet. Neither is in the open or overdue counts.",
+            "Rows marked 'DfE measure' reproduce DfE's published definitions from this extract; "
+            "England's published rates are the default targets only on those rows and on the "
+            "20-week rate excluding exceptions.",
             f"Rows that failed validation are left out: {rejected:,} of them; see the Data "
             "quality sheet.",
             "Person IDs are pseudonymous. No names, postcodes, UPN, ULN or birth dates are in "
@@ -259,6 +275,30 @@ def _cover(report: Report, previous: Report, validated: Validated, rules: RuleSe
     )  # fmt: skip
 
 
+#: DfE's reproduced measures, each shown on the scorecard after the rule it measures:
+#: (rule id, target key, the report's field).
+DFE_ROWS = [
+    ("decision-6w", DFE_REQUEST_DECISIONS, "dfe_request_decisions"),
+    ("review-decision-4w", DFE_REVIEW_DECISIONS, "dfe_review_decisions"),
+]
+
+
+def _dfe_row(key: str, now: DfeMeasure, before: DfeMeasure | None, citation: str,
+             targets: Targets) -> dict:  # fmt: skip
+    rate, was = now.rate, None if before is None else before.rate
+    review = key == DFE_REVIEW_DECISIONS
+    return {
+        "Measure": now.label, "Rule": key,
+        "This period": rate, "Previous period": was,
+        "Change": None if rate is None or was is None else round(rate - was, 4),
+        "Target": targets.target(key), "Status": targets.status(key, rate),
+        "Completed": now.denominator,
+        "Open": now.counts.get("decision_not_due") if review else None,
+        "Overdue": now.counts.get("decision_outstanding") if review else None,
+        "Legal source": f"{citation}; DfE {now.source.split(':')[0]}",
+    }  # fmt: skip
+
+
 def _summary(report: Report, previous: Report, targets: Targets) -> Sheet:
     rows = []
     for r in report.rules:
@@ -268,10 +308,18 @@ def _summary(report: Report, previous: Report, targets: Targets) -> Sheet:
             "Measure": _measure(r.title, r.rule), "Rule": r.rule,
             "This period": now, "Previous period": before, "Change": change,
             "Target": targets.target(r.rule), "Status": targets.status(r.rule, now),
-            "Completed": r.completed, "Open": r.open, "Overdue": r.overdue,
+            "Completed": _completed(report, r.rule, r.completed), "Open": r.open,
+            "Overdue": r.overdue,
             "Legal source": r.citation,
         })  # fmt: skip
+        for rule, key, field_name in DFE_ROWS:
+            measure = getattr(report, field_name)
+            if rule == r.rule and measure is not None:
+                rows.append(_dfe_row(key, measure, getattr(previous, field_name), r.citation,
+                                     targets))  # fmt: skip
     frame = pd.DataFrame(rows)
+    for column in ("Open", "Overdue"):
+        frame[column] = frame[column].astype("Int64")
     formats: dict[str, Format] = {
         "This period": "percent", "Previous period": "percent", "Change": "change",
         "Target": "percent", "Completed": "int", "Open": "int", "Overdue": "int",
@@ -283,7 +331,13 @@ def _summary(report: Report, previous: Report, targets: Targets) -> Sheet:
          f"previous period ({previous.period.start:%d/%m/%Y} to "
          f"{previous.period.end:%d/%m/%Y}). Open and overdue are as at "
          f"{report.as_at:%d/%m/%Y}. Status: On target (at or above target), Below target "
-         f"(within {targets.amber_within * 100:.0f} percentage points), Well below."],
+         f"(within {targets.amber_within * 100:.0f} percentage points), Well below. "
+         "Each target is compared with the measure it was set on. The 20-week rate excludes "
+         "exceptions, as DfE's headline does. Rows marked 'DfE measure' reproduce DfE's "
+         "published measures: requests received in the period and decided, and each plan's "
+         "latest review meeting with a decision, as at the as-at date (the previous period's "
+         "as at the same date a period earlier); their default targets are England's 2024 "
+         "rates. The other rows are the tool's own counts of cases completed in the period."],
         [Block("Scorecard", frame, formats)],
         status_column="Status",
     )  # fmt: skip
@@ -332,6 +386,7 @@ def _trend(report: Report, cases: pd.DataFrame) -> Sheet:
             for label, n in counts.items():
                 frame.loc[i, f"Open {label}"] = n
     reviews = cases[cases["rule"] == REVIEW_12M]
+    reviews = reviews[reviews["status"] != "not-owed"]  # ended with the plan: never due
     if len(reviews) and first is not None:
         frame["Annual reviews due"] = _per_month(reviews["due_date"].to_numpy(), first, len(months))
         frame["Annual reviews held"] = _per_month(
@@ -461,10 +516,14 @@ def _breakdown(report: Report, targets: Targets, by: str | None) -> Sheet:
     rows = []
     for g in report.breakdown:
         for r in g.rules:
+            completed, met, rate = r.completed, r.met, r.on_time_rate
+            if r.rule == PLAN_20W and g.plan_20w is not None:  # as the target: DfE's headline
+                ex = g.plan_20w.excluding_exceptions
+                completed, met, rate = ex.completed, ex.met, ex.rate
             rows.append({
-                by or "Group": g.value, "Rule": r.rule, "Completed": r.completed,
-                "Met": r.met, "On time": r.on_time_rate, "Target": targets.target(r.rule),
-                "Status": targets.status(r.rule, r.on_time_rate), "Open": r.open,
+                by or "Group": g.value, "Rule": r.rule, "Completed": completed,
+                "Met": met, "On time": rate, "Target": targets.target(r.rule),
+                "Status": targets.status(r.rule, rate), "Open": r.open,
                 "Overdue": r.overdue,
             })  # fmt: skip
     frame = pd.DataFrame(rows, columns=[by or "Group", "Rule", "Completed", "Met", "On time",
@@ -472,8 +531,9 @@ def _breakdown(report: Report, targets: Targets, by: str | None) -> Sheet:
     formats: dict[str, Format] = {"Completed": "int", "Met": "int", "On time": "percent",
                                   "Target": "percent", "Open": "int", "Overdue": "int"}  # fmt: skip
     note = (
-        f"The scorecard by {by}, for cases completed in {report.period.label}. On-time "
-        "rates here include exceptions."
+        f"The scorecard by {by}, for cases completed in {report.period.label}. The 20-week "
+        "rate excludes exceptions, as DfE's headline and its target do; the other rates are "
+        "the tool's own."
         if by
         else "No breakdown: give --by COLUMN (for example team) to break the scorecard down."
     )
