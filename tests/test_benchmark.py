@@ -283,7 +283,7 @@ def test_casework_counts_on_a_hand_made_extract(small):
         "requests_not_in_plans_table": 0,
     }  # fmt: skip
     assert y24.figures["plan-20w"] == Figure(value=1.0, numerator=2, denominator=2)
-    assert y24.figures["plan-20w-including"] == Figure(value=0.6667, numerator=2, denominator=3)
+    assert y24.figures["plan-20w-including"] == Figure(value=2 / 3, numerator=2, denominator=3)
     assert y24.figures["exception-share"].numerator == 1
     assert y24.figures["requests"].value == 4  # R1, R2, R4, R5 (R6 was rejected)
     assert y24.figures["new-plans"].value == 3  # R1, R2, R3; not R4 (transferred in)

@@ -77,8 +77,8 @@ def test_small_extract_figures_and_local_rule(tmp_path):
     assert p20["excluding_exceptions"] == {
         "label": "Excluding exceptions", "met": 2, "completed": 2, "rate": 1.0,
     }  # fmt: skip
-    assert p20["including_exceptions"]["rate"] == round(2 / 3, 4)
-    assert p20["exception_share"] == round(1 / 3, 4)
+    assert p20["including_exceptions"]["rate"] == 2 / 3  # exact: rounded once, where shown
+    assert p20["exception_share"] == 1 / 3
     assert p20["bands"] == {"within 20 weeks": 2, "20-52 weeks": 1, "over 52 weeks": 0}
     assert report["open_assessments"]["16-20 weeks"] == 1  # P4: 120 days
     assert report["inputs"][0]["rows_rejected"] == 1
@@ -193,3 +193,44 @@ def test_a_failure_while_streaming_the_case_list_leaves_no_file(tmp_path, monkey
     result = runner.invoke(app, args)
     assert result.exit_code != 0
     assert list(tmp_path.iterdir()) == []  # neither the file nor a temporary one
+
+
+def test_backlog_by_month_end_ends_with_the_open_and_overdue_counts():
+    validated = load([SAMPLE], as_at=AS_AT)
+    rules = load_rules()
+    cases = evaluate(validated.tables, rules, as_at=AS_AT)
+    report = build_report(validated, cases, rules, as_at=AS_AT, period=parse_period("2024", AS_AT))
+    last = report.backlog[-1]
+    twenty = next(r for r in report.rules if r.rule == "plan-20w")
+    assert last.date == AS_AT
+    assert (last.open, last.past_20_weeks) == (twenty.open + twenty.overdue, twenty.overdue)
+    assert [p.date for p in report.backlog[:2]] == [date(2024, 1, 31), date(2024, 2, 29)]
+    assert report.backlog[-2].date == date(2024, 12, 31)  # the period's last month end
+
+
+def test_backlog_and_excluding_exceptions_trend_on_a_hand_made_extract(tmp_path):
+    (tmp_path / "requests.csv").write_text(
+        "person_id,received_date,request_outcome,request_outcome_date,assessment_outcome,"
+        "plan_issue_date,week20_exception\n"
+        "P1,2024-01-01,Y,2024-02-01,Y,2024-03-15,0\n"  # issued in March, within 20 weeks
+        "P2,2024-01-01,Y,2024-02-01,Y,2024-06-01,1\n"  # 152 days, exception flagged
+        "P3,2024-02-10,Y,2024-03-01,,,\n"  # still waiting at 31 July: past 20 weeks on 30 June
+    )
+    validated = load([tmp_path], as_at=date(2024, 7, 31))
+    rules = load_rules()
+    cases = evaluate(validated.tables, rules, as_at=date(2024, 7, 31))
+    report = build_report(validated, cases, rules, as_at=date(2024, 7, 31),
+                          period=parse_period("2024-07", date(2024, 7, 31)))  # fmt: skip
+    points = {p.date: (p.open, p.past_20_weeks) for p in report.backlog}
+    assert points[date(2024, 1, 31)] == (2, 0)
+    assert points[date(2024, 2, 29)] == (3, 0)
+    assert points[date(2024, 3, 31)] == (2, 0)  # P1 issued on 15 March
+    assert points[date(2024, 5, 31)] == (2, 1)  # P2 past 20 weeks from 20 May
+    assert points[date(2024, 6, 30)] == (1, 1)  # P2 issued on 1 June; P3 past from 30 June
+    assert points[date(2024, 7, 31)] == (1, 1)
+    june = next(p for p in report.trend if p.rule == "plan-20w" and p.month == "2024-06")
+    assert (june.completed, june.met) == (1, 0)
+    assert june.excluding_exceptions is not None
+    assert (june.excluding_exceptions.completed, june.excluding_exceptions.rate) == (0, None)
+    decision = next(p for p in report.trend if p.rule == "decision-6w" and p.month == "2024-02")
+    assert decision.excluding_exceptions is None  # no exception flag on that rule

@@ -614,7 +614,7 @@ def _day(d: date) -> str:
 
 
 def _rate_figure(met: int, completed: int) -> Figure:
-    return Figure(value=round(met / completed, 4) if completed else None, numerator=met,
+    return Figure(value=met / completed if completed else None, numerator=met,
                   denominator=completed, note="" if completed else "no cases")  # fmt: skip
 
 

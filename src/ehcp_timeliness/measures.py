@@ -54,7 +54,7 @@ class DfeMeasure(BaseModel):
 
 
 def _rate(numerator: int, denominator: int) -> float | None:
-    return round(numerator / denominator, 4) if denominator else None
+    return numerator / denominator if denominator else None
 
 
 def review_decisions(plans: pd.DataFrame, census: date) -> DfeMeasure | None:

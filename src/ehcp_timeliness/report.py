@@ -147,6 +147,16 @@ class TrendPoint(_Model):
     completed: int
     met: int
     on_time_rate: float | None
+    #: For a rule with an exception flag (plan-20w): the same, the flagged cases left out.
+    excluding_exceptions: Rate | None = None
+
+
+class BacklogPoint(_Model):
+    """Requests waiting for a final plan at the end of a day, and those past 20 weeks."""
+
+    date: date
+    open: int
+    past_20_weeks: int
 
 
 class Group(_Model):
@@ -175,12 +185,15 @@ class Report(_Model):
     dfe_request_decisions: DfeMeasure | None = None
     open_assessments: dict[str, int]
     trend: list[TrendPoint]
+    #: The assessment backlog at each month end of the trend, and at the as-at date.
+    backlog: list[BacklogPoint] = []
     by: str | None = None
     breakdown: list[Group] = []
 
 
 def _rate(met: int, completed: int) -> float | None:
-    return round(met / completed, 4) if completed else None
+    """The exact share: rounded only where it is shown, once (53 of 1,343 shows as 3.9%)."""
+    return met / completed if completed else None
 
 
 FLAGS = ("met", "late", "open", "overdue", "due_soon", "not_owed", "unknown")
@@ -375,27 +388,69 @@ def open_assessments(cases: pd.DataFrame, as_at: date) -> dict[str, int]:
     return _band(days, BACKLOG_BANDS)
 
 
-def trend(cases: pd.DataFrame, period: Period) -> list[TrendPoint]:
-    """On-time rates by month of completion, for the 12 months to the end of the period
-    (or every month of a longer period)."""
+def _trend_months(period: Period) -> np.ndarray:
+    """The months of the trend: the 12 to the end of the period, or every month of a longer
+    period."""
     first = min(pd.Timestamp(period.start), pd.Timestamp(_shift(period.end, -11).replace(day=1)))
-    months = np.arange(np.datetime64(first, "M"), np.datetime64(period.end, "M") + 1)
-    rules = list(cases["rule"].cat.categories)
+    return np.arange(np.datetime64(first, "M"), np.datetime64(period.end, "M") + 1)
+
+
+def trend(cases: pd.DataFrame, period: Period, rules: RuleSet | None = None) -> list[TrendPoint]:
+    """On-time rates by month of completion, for the 12 months to the end of the period
+    (or every month of a longer period); for rules with an exception flag, the rate excluding
+    flagged cases beside it."""
+    months = _trend_months(period)
+    first = months[0].astype("datetime64[D]")
+    ids = list(cases["rule"].cat.categories)
     status = cases["status"].cat.codes.to_numpy()
     end = cases["end_date"].to_numpy()
-    done = ((status == MET) | (status == LATE)) & (end >= np.datetime64(first))
+    done = ((status == MET) | (status == LATE)) & (end >= first)
     done &= end <= np.datetime64(period.end)  # NaT compares False: open cases drop out here
     month = (end[done].astype("datetime64[M]") - months[0]).astype(np.int64)
     key = cases["rule"].cat.codes.to_numpy().astype(np.int64)[done] * len(months) + month
-    size = np.bincount(key, minlength=len(rules) * len(months))
-    met = np.bincount(key[status[done] == MET], minlength=len(rules) * len(months))
+    size = len(ids) * len(months)
+    met_done = status[done] == MET
+    flagged = cases["exception"].fillna(False).to_numpy(dtype=bool)[done]
+    counts = {
+        "n": np.bincount(key, minlength=size), "k": np.bincount(key[met_done], minlength=size),
+        "nx": np.bincount(key[~flagged], minlength=size),
+        "kx": np.bincount(key[met_done & ~flagged], minlength=size),
+    }  # fmt: skip
+    with_exception = {r.id for r in rules.enabled if r.exception is not None} if rules else set()
     points = []
-    for r, rule in enumerate(rules):
+    for r, rule in enumerate(ids):
         for m, month64 in enumerate(months):
-            n, k = int(size[r * len(months) + m]), int(met[r * len(months) + m])
+            i = r * len(months) + m
+            n, k, nx, kx = (int(counts[c][i]) for c in ("n", "k", "nx", "kx"))
+            excluding = (Rate(label="Excluding exceptions", met=kx, completed=nx,
+                              rate=_rate(kx, nx)) if rule in with_exception else None)  # fmt: skip
             points.append(TrendPoint(month=str(month64), rule=rule, completed=n, met=k,
-                                     on_time_rate=_rate(k, n)))  # fmt: skip
+                                     on_time_rate=_rate(k, n),
+                                     excluding_exceptions=excluding))  # fmt: skip
     return points
+
+
+def backlog(cases: pd.DataFrame, period: Period, as_at: date) -> list[BacklogPoint]:
+    """The assessment backlog (requests in the 20-week clock's scope with no plan yet) at the
+    end of each month of the trend up to the as-at date, and at the as-at date.
+
+    Reconstructed from today's case list: a request counts as waiting at a date if it was
+    received by then and its plan was issued after it (or not yet). A request withdrawn or
+    refused since is not in the 20-week clock's scope, so it is not counted at earlier dates
+    either: the history can run a little below what was waiting then.
+    """
+    twenty = (cases["rule"] == PLAN_20W).to_numpy()
+    start = cases["start_date"].to_numpy()[twenty].astype("datetime64[D]")
+    end = cases["end_date"].to_numpy()[twenty].astype("datetime64[D]")
+    ends = (_trend_months(period) + 1).astype("datetime64[D]") - np.timedelta64(1, "D")
+    days = [d for d in ends if d < np.datetime64(as_at)] + [np.datetime64(as_at, "D")]
+    out = []
+    for day in days:
+        waiting = (start <= day) & ~(end <= day)  # NaT compares False: not issued yet
+        past = waiting & (start + np.timedelta64(140, "D") < day)
+        out.append(BacklogPoint(date=day.astype(date), open=int(waiting.sum()),
+                                past_20_weeks=int(past.sum())))  # fmt: skip
+    return out
 
 
 def previous_census(as_at: date, period: Period) -> date:
@@ -443,7 +498,8 @@ def build_report(
         dfe_review_decisions=None if plans is None else review_decisions(plans, census),
         dfe_request_decisions=request_decisions(cases, period.start, period.end, as_at),
         open_assessments=open_assessments(cases, as_at),
-        trend=trend(cases, period),
+        trend=trend(cases, period, rules),
+        backlog=backlog(cases, period, as_at),
         by=by,
         breakdown=groups,
     )
