@@ -194,15 +194,19 @@ def test_england_figures_become_the_default_targets(warwickshire):
 
     # England's request- and review-decision rates are DfE's measures: they become the targets
     # of the scorecard rows that reproduce those measures, not of the tool's per-case rates
+    england = "England 2024, DfE"
     assert published_targets(warwickshire) == {
-        "plan-20w": 0.464, "dfe-request-decisions": 0.848, "no-plan-16w": 0.341,
-        "dfe-review-decisions": 0.444,
+        "plan-20w": (0.464, england), "dfe-request-decisions": (0.848, england),
+        "no-plan-16w": (0.341, england), "dfe-review-decisions": (0.444, england),
     }  # fmt: skip
-    mine = Targets(targets={"plan-20w": 0.6})
+    mine = Targets(targets={"plan-20w": 0.6}, sources={"plan-20w": "SEND strategy 2025"})
     merged = with_published_targets(mine, warwickshire)
     assert merged.target("plan-20w") == 0.6  # the targets file wins
+    assert merged.source("plan-20w") == "SEND strategy 2025"
     assert merged.target("no-plan-16w") == 0.341  # England's, not the built-in 0.90
+    assert merged.source("no-plan-16w") == england
     assert merged.target("review-12m") == 0.90  # DfE publishes nothing: built-in fallback
+    assert merged.source("review-12m") == "no published figure: 90% by default"
 
 
 # --- a small made-up release and extract whose differences are known ------------------------

@@ -205,7 +205,7 @@ def test_backlog_by_month_end_ends_with_the_open_and_overdue_counts():
     assert last.date == AS_AT
     assert (last.open, last.past_20_weeks) == (twenty.open + twenty.overdue, twenty.overdue)
     assert [p.date for p in report.backlog[:2]] == [date(2024, 1, 31), date(2024, 2, 29)]
-    assert report.backlog[-2].date == date(2024, 12, 31)  # the period's last month end
+    assert report.backlog[-2].date == date(2025, 2, 28)  # the month end before the as-at date
 
 
 def test_backlog_and_excluding_exceptions_trend_on_a_hand_made_extract(tmp_path):

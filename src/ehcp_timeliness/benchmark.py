@@ -982,24 +982,29 @@ def target_key(rule: str) -> str:
     return TARGET_KEYS.get(rule, rule)
 
 
-def published_targets(bench: Benchmark) -> dict[str, float]:
+def published_targets(bench: Benchmark) -> dict[str, tuple[float, str]]:
     """England's latest published rate for each statutory rule DfE publishes one for, as
-    scorecard targets (target key -> fraction), each on the measure DfE publishes it on."""
+    scorecard targets (target key -> (fraction, where it comes from)), each on the measure DfE
+    publishes it on."""
     out = {}
     for r in bench.measures:
         if r.rule is None:
             continue
         latest = [p for p in r.points if p.england.value is not None]
-        if latest:
-            out[target_key(r.rule)] = latest[-1].england.value
-    return {k: v for k, v in out.items() if v is not None}
+        if latest and latest[-1].england.value is not None:
+            out[target_key(r.rule)] = (latest[-1].england.value,
+                                       f"England {latest[-1].period}, DfE")  # fmt: skip
+    return out
 
 
 def with_published_targets(targets: Targets, bench: Benchmark) -> Targets:
     """``targets`` with England's published rates as the defaults: a target set in the
     targets file still wins, and rules DfE publishes nothing for keep the built-in default."""
-    merged = {**published_targets(bench), **targets.targets}
-    return targets.model_copy(update={"targets": merged})
+    published = {k: v for k, v in published_targets(bench).items() if k not in targets.targets}
+    return targets.model_copy(update={
+        "targets": {**{k: value for k, (value, _) in published.items()}, **targets.targets},
+        "sources": {**{k: source for k, (_, source) in published.items()}, **targets.sources},
+    })  # fmt: skip
 
 
 def target_note(bench: Benchmark, targets: Targets) -> str:

@@ -185,7 +185,8 @@ class Report(_Model):
     dfe_request_decisions: DfeMeasure | None = None
     open_assessments: dict[str, int]
     trend: list[TrendPoint]
-    #: The assessment backlog at each month end of the trend, and at the as-at date.
+    #: The assessment backlog at each month end, from the trend's first month (or a year
+    #: before the as-at date) to the as-at date, and at the as-at date.
     backlog: list[BacklogPoint] = []
     by: str | None = None
     breakdown: list[Group] = []
@@ -431,8 +432,9 @@ def trend(cases: pd.DataFrame, period: Period, rules: RuleSet | None = None) -> 
 
 
 def backlog(cases: pd.DataFrame, period: Period, as_at: date) -> list[BacklogPoint]:
-    """The assessment backlog (requests in the 20-week clock's scope with no plan yet) at the
-    end of each month of the trend up to the as-at date, and at the as-at date.
+    """The assessment backlog (requests in the 20-week clock's scope with no plan yet) at each
+    month end from the first month of the trend, or 12 months before the as-at date if that is
+    earlier, to the as-at date, and at the as-at date itself.
 
     Reconstructed from today's case list: a request counts as waiting at a date if it was
     received by then and its plan was issued after it (or not yet). A request withdrawn or
@@ -442,8 +444,11 @@ def backlog(cases: pd.DataFrame, period: Period, as_at: date) -> list[BacklogPoi
     twenty = (cases["rule"] == PLAN_20W).to_numpy()
     start = cases["start_date"].to_numpy()[twenty].astype("datetime64[D]")
     end = cases["end_date"].to_numpy()[twenty].astype("datetime64[D]")
-    ends = (_trend_months(period) + 1).astype("datetime64[D]") - np.timedelta64(1, "D")
-    days = [d for d in ends if d < np.datetime64(as_at)] + [np.datetime64(as_at, "D")]
+    as_at64 = np.datetime64(as_at, "D")
+    first = min(_trend_months(period)[0], as_at64.astype("datetime64[M]") - 12)
+    months = np.arange(first, as_at64.astype("datetime64[M]") + 1)
+    ends = (months + 1).astype("datetime64[D]") - np.timedelta64(1, "D")
+    days = [*ends[ends < as_at64], as_at64]
     out = []
     for day in days:
         waiting = (start <= day) & ~(end <= day)  # NaT compares False: not issued yet

@@ -7,6 +7,8 @@
     [targets]
     plan-20w = 0.60              # a rate, as a fraction
     decision-6w = 0.90
+    [sources]                    # optional: where each target comes from, for the board
+    plan-20w = "SEND strategy 2025, priority 2"
 
 Rules without a target in the file keep the default. A target is set on one measure, and the
 scorecard compares it with that measure only:
@@ -50,15 +52,29 @@ FALLBACK = 0.90
 Status = Literal["On target", "Below target", "Well below", "No cases"]
 
 
+#: Where the built-in targets come from, as the board pack names it.
+DEFAULT_SOURCE = "England 2024, DfE"
+FALLBACK_SOURCE = "no published figure: 90% by default"
+FILE_SOURCE = "local target"
+
+
 class Targets(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     schema_version: Literal[1] = 1
     amber_within: float = Field(0.10, ge=0, le=1)
     targets: dict[str, float] = Field(default_factory=dict)
+    #: Where each target in ``targets`` comes from ("SEND strategy 2025"), for the board.
+    sources: dict[str, str] = Field(default_factory=dict)
 
     def target(self, rule: str) -> float:
         return self.targets.get(rule, DEFAULT_TARGETS.get(rule, FALLBACK))
+
+    def source(self, rule: str) -> str:
+        """Where ``rule``'s target comes from, in a few words for the board."""
+        if rule in self.targets:
+            return self.sources.get(rule, FILE_SOURCE)
+        return DEFAULT_SOURCE if rule in DEFAULT_TARGETS else FALLBACK_SOURCE
 
     def status(self, rule: str, rate: float | None) -> Status:
         if rate is None:
@@ -80,4 +96,8 @@ def load_targets(path: Path | None) -> Targets:
     bad = {k: v for k, v in targets.targets.items() if not 0 <= v <= 1}
     if bad:
         raise RulesError(f"{path}: targets are fractions between 0 and 1: {bad}")
+    unsourced = sorted(set(targets.sources) - set(targets.targets))
+    if unsourced:
+        raise RulesError(f"{path}: [sources] names {', '.join(unsourced)}, which [targets] does "
+                         "not set")  # fmt: skip
     return targets
