@@ -32,7 +32,7 @@ from run import AS_AT, BASELINE, HERE, ehcp, ensure_data, timed  # benchmarks/ru
 from ehcp_timeliness.analysis import Options, analyse
 from ehcp_timeliness.clocks.rules import load_rules
 from ehcp_timeliness.targets import Targets
-from ehcp_timeliness.write.pack import assemble
+from ehcp_timeliness.write.board import assemble
 from ehcp_timeliness.write.xlsx import write_workbook
 
 JOB = """schema_version = 1

@@ -25,7 +25,8 @@ from openpyxl import Workbook
 from ehcp_timeliness.analysis import Options, analyse
 from ehcp_timeliness.clocks.rules import load_rules
 from ehcp_timeliness.targets import Targets
-from ehcp_timeliness.write.pack import Pack, assemble
+from ehcp_timeliness.write.board import assemble
+from ehcp_timeliness.write.pack import Pack
 from ehcp_timeliness.write.xlsx import write_pack
 
 HERE = Path(__file__).resolve().parent

@@ -206,7 +206,7 @@ def test_england_figures_become_the_default_targets(warwickshire):
     assert merged.target("no-plan-16w") == 0.341  # England's, not the built-in 0.90
     assert merged.source("no-plan-16w") == england
     assert merged.target("review-12m") == 0.90  # DfE publishes nothing: built-in fallback
-    assert merged.source("review-12m") == "no published figure: 90% by default"
+    assert merged.source("review-12m") == "default: no published figure"
 
 
 # --- a small made-up release and extract whose differences are known ------------------------
@@ -371,9 +371,10 @@ def test_console_xlsx_and_csv(small, tmp_path):
     assert result.exit_code == 0, result.output
     assert "Warwickshire (937, E10000031) against England, West Midlands" in result.stdout
     assert "2024: DfE counts 6 plans issued" in result.stdout
-    ws = load_workbook(out / "b.xlsx")["Benchmark"]
-    assert ws.tables and ws._charts
-    assert (out / "csv" / "Benchmark - Rates by year.csv").exists()
+    wb = load_workbook(out / "b.xlsx")
+    assert wb.sheetnames == ["Benchmark", "Benchmark figures"]
+    assert wb["Benchmark"].tables and wb["Benchmark"]._charts
+    assert (out / "csv" / "Benchmark figures - Rates by year.csv").exists()
 
 
 @pytest.mark.parametrize(
@@ -420,11 +421,16 @@ def test_report_adds_the_benchmark_sheet_and_englands_targets(shared, small, tmp
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     wb = load_workbook(tmp_path / "board.xlsx")
-    assert wb.sheetnames[-1] == "Benchmark"
-    summary = {r[1]: r for r in wb["Summary"].iter_rows(min_row=5, values_only=True) if r[1]}
-    assert summary["no-plan-16w"][5] == 0.341  # England 2024, not the built-in 90%
-    assert summary["plan-20w"][5] == 0.464
-    assert summary["review-12m"][5] == 0.90  # DfE publishes none: the built-in default
+    names = wb.sheetnames
+    assert names.index("Benchmark") == names.index("Breakdown") + 1  # the last board sheet
+    assert names.index("Benchmark figures") == names.index("Notes") - 1  # reference, at the back
+    contents = [c.value for c in wb["Contents"]["A"]]
+    assert "Benchmark" in contents and "Benchmark figures" in contents
+    summary = _summary(wb)
+    assert "no-plan-16w" not in summary  # no case of it in this extract: named, not a row
+    assert summary["plan-20w"]["Target (%)"] == 0.464
+    assert summary["plan-20w"]["Target from"] == "England 2024, DfE"  # from the file
+    assert summary["review-12m"]["Target (%)"] == 0.90  # DfE publishes none: the default
     ws = wb["Benchmark"]
     texts = [c.value for c in ws["A"] if isinstance(c.value, str)]
     assert any(t.startswith("The scorecard's targets for these rules are England's") for t in texts)
@@ -434,8 +440,17 @@ def test_report_adds_the_benchmark_sheet_and_englands_targets(shared, small, tmp
     charts = ws._charts
     assert len(charts) == 3  # 20 weeks, 6 weeks, 16 weeks; reviews have one year only
     series = charts[0].series
+    figures = wb["Benchmark figures"]
     assert [s.tx.strRef.f for s in series][:3] == [
-        f"'Benchmark'!{c}{_chart_header_row(ws)}" for c in "BCD"]  # fmt: skip
+        f"'Benchmark figures'!{c}{_chart_header_row(figures)}" for c in "BCD"]  # fmt: skip
+
+
+def _summary(wb) -> dict[str, dict]:
+    """The Summary sheet's rows by rule id."""
+    rows = list(wb["Summary"].iter_rows(values_only=True))
+    at = next(i for i, r in enumerate(rows) if r[0] == "Measure")
+    header = rows[at]
+    return {r[header.index("Rule id")]: dict(zip(header, r, strict=True)) for r in rows[at + 1 :]}
 
 
 def _chart_header_row(ws) -> int:
@@ -454,7 +469,6 @@ def test_report_without_published_keeps_the_built_in_targets(small, tmp_path):
     assert runner.invoke(app, args).exit_code == 0
     wb = load_workbook(tmp_path / "board.xlsx")
     assert "Benchmark" not in wb.sheetnames
-    summary = {r[1]: r for r in wb["Summary"].iter_rows(min_row=5, values_only=True) if r[1]}
-    assert summary["no-plan-16w"][5] == 0.90
+    assert _summary(wb)["plan-20w"]["Target from"] == "England 2024, DfE"  # built in
     lone = runner.invoke(app, [*args, "--la", "937"])
     assert lone.exit_code == 2 and "--published and --la go together" in lone.output

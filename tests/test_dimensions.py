@@ -18,7 +18,7 @@ from ehcp_timeliness.read.dimensions import (
 from ehcp_timeliness.read.mapping import load_mapping
 from ehcp_timeliness.read.tables import norm_header
 from ehcp_timeliness.report import BACKLOG_BANDS
-from ehcp_timeliness.write.pack import DETAIL_HEADERS
+from ehcp_timeliness.write.pack_lists import DETAIL_HEADERS
 
 AS_AT = date(2025, 3, 31)
 

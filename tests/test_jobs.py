@@ -66,8 +66,8 @@ def test_the_shipped_example_job_checks_and_runs(tmp_path):
     result = runner.invoke(app, ["run", str(example)])
     assert result.exit_code == 0, result.output
     written = sorted(p.name for p in (tmp_path / "sample_data" / "out" / "2025-03").iterdir())
-    assert written == [".manifest.json.lock", "board-pack.xlsx", "cases.csv", "manifest.json",
-                       "report.json"]  # fmt: skip
+    assert written == [".manifest.json.lock", "board-pack-breaches.csv", "board-pack.xlsx",
+                       "cases.csv", "manifest.json", "report.json"]  # fmt: skip
 
 
 def test_job_json_is_byte_identical_to_report_json(job, tmp_path):
@@ -125,8 +125,10 @@ def test_a_crossed_threshold_exits_1_with_outputs_written_and_marked(job):
     assert manifest["status"] == "failed"
     assert [p["code"] for p in manifest["problems"]] == ["rejected-share"]
     first = load_workbook(out(job, "board.xlsx")).worksheets[0]
-    assert str(first["A2"].value).startswith("WARNING: this run crossed a failure threshold")
-    assert "more than the 2% allowed" in first["A2"].value
+    warning = " ".join(str(c.value) for c in first["A"][1:4])  # wrapped over a few lines
+    assert warning.startswith("WARNING: this run crossed a failure threshold")
+    assert "more than the 2% allowed" in warning
+    assert first["A2"].font.b and first["A2"].font.color.rgb.endswith("9C0006")
 
 
 def test_a_required_rule_without_cases_fails_the_run(job):

@@ -51,7 +51,7 @@ def test_the_20_week_row_is_on_dfes_basis_with_its_own_denominator(card):
     assert (r.previous_met, r.previous_completed, r.previous_rate) == (1, 4, 0.25)
     assert r.change == pytest.approx(0.25) and r.direction == "better"
     assert (r.target, r.target_source, r.status) == (0.464, "England 2024, DfE", "On target")
-    assert r.basis == "plans issued in the period, excluding exceptions"
+    assert r.basis == "issued in the period, excluding exceptions"
     assert r.few_cases
     assert r.sentence == (
         "50.0% of EHC plans were issued within 20 weeks in 2024 (4 cases), up 25.0 points on "

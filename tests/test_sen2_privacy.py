@@ -64,7 +64,8 @@ def run_everything(inputs: list[str], out: Path, as_at: list[str] | None = None)
         ["validate", *inputs, *as_at],
         ["report", *inputs, *as_at, "--json", str(out / "report.json"), "--cases-out",
          str(out / "cases.csv"), "--xlsx", str(out / "pack.xlsx"), "--csv-dir",
-         str(out / "pack-csv"), "--by", "primary_need", "--max-detail-rows", "1"],
+         str(out / "pack-csv"), "--by", "primary_need", "--max-detail-rows", "1",
+         "--allow-partial"],
     ):  # fmt: skip
         result = runner.invoke(app, args)
         assert result.exit_code == 0, result.output

@@ -96,7 +96,7 @@ def test_labels():
     assert group_label("request_source", "2") == "Request source: school"
     assert group_label("primary_need", "ASD") == "Primary need: autistic spectrum disorder"
     assert group_label("team", "North") == "Team: North"
-    assert group_label("my_local_field", "x") == "My local field: x"
+    assert group_label("my_local_field", "x") == "my_local_field: x"  # as the file named it
 
 
 @given(

@@ -29,7 +29,7 @@ from ehcp_timeliness.clocks.rules import RuleSet, load_rules
 from ehcp_timeliness.config import describe, read_toml
 from ehcp_timeliness.errors import InputError, OutputError, RulesError, os_error_line
 from ehcp_timeliness.project.options import ProjectionOptions
-from ehcp_timeliness.quality import Problem, check
+from ehcp_timeliness.quality import Problem, banner, check
 from ehcp_timeliness.read.paths import SUFFIXES
 from ehcp_timeliness.report import parse_period
 from ehcp_timeliness.targets import Targets, load_targets
@@ -41,6 +41,8 @@ from ehcp_timeliness.write.lock import RunLock
 from ehcp_timeliness.write.manifest import Manifest, build_manifest
 
 SCHEMA_VERSION = 1
+#: Why a job's pack carries a warning on its first sheet.
+THRESHOLD = "this run crossed a failure threshold"
 AsAtSource = Literal["today", "file-name"]
 
 
@@ -366,7 +368,7 @@ def _write(job_plan: Plan, analysis: Analysis, targets: Targets, problems: list[
             write_board_pack(analysis, targets, outputs, xlsx=pack,
                              csv_dir=outputs_at.get("csv_dir"), council=job.council,
                              max_detail_rows=job.max_detail_rows,
-                             banner=_banner(problems))  # fmt: skip
+                             banner=banner(problems, THRESHOLD))  # fmt: skip
         if "json" in outputs_at:
             write_json(analysis.report, outputs.path(outputs_at["json"]))
         if "benchmark" in outputs_at and analysis.benchmark is not None:
@@ -379,10 +381,3 @@ def _write(job_plan: Plan, analysis: Analysis, targets: Targets, problems: list[
                               job=job_plan.job_file.name)  # fmt: skip
     write_json(manifest, outputs.path(job_plan.manifest))
     return manifest
-
-
-def _banner(problems: list[Problem]) -> str | None:
-    if not problems:
-        return None
-    return ("WARNING: this run crossed a failure threshold, so these figures may be "
-            "incomplete: " + "; ".join(p.message for p in problems) + ".")  # fmt: skip

@@ -89,3 +89,12 @@ def _why_unusable(analysis: Analysis, tables: list[str]) -> str:
         )
         return f"no column was recognised as {columns}; {hint} Run ehcp validate to see why."
     return "every row was rejected; run ehcp validate to see why."
+
+
+def banner(problems: list[Problem], why: str) -> str | None:
+    """The warning a pack published despite ``problems`` carries on its first sheet; ``why``
+    says why it was published anyway ("this run crossed a failure threshold")."""
+    if not problems:
+        return None
+    return (f"WARNING: {why}, so these figures may be incomplete: "
+            + "; ".join(p.message for p in problems) + ".")  # fmt: skip

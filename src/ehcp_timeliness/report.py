@@ -109,6 +109,10 @@ def parse_period(text: str | None, as_at: date) -> Period:
 class RuleSummary(_Model):
     rule: str
     title: str
+    #: A few words for a board page (the rule's ``short`` name, else its title).
+    label: str = ""
+    #: The table the rule reads: requests, plans or tribunal_orders.
+    table: str = ""
     citation: str
     limit: str
     completed: int
@@ -247,6 +251,8 @@ def _rule_summaries(
             RuleSummary(
                 rule=rule.id,
                 title=rule.title,
+                label=rule.label,
+                table=rule.table,
                 citation=rule.citation,
                 limit=rule.limit_text,
                 completed=met + late,

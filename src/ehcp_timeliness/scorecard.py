@@ -26,6 +26,11 @@ DFE_ROWS = [
     ("decision-6w", DFE_REQUEST_DECISIONS, "dfe_request_decisions"),
     ("review-decision-4w", DFE_REVIEW_DECISIONS, "dfe_review_decisions"),
 ]
+#: DfE's measures' names on a board page, in DfE's words, marked as DfE's.
+DFE_LABELS = {
+    DFE_REQUEST_DECISIONS: "Requests decided within 6 weeks (DfE measure)",
+    DFE_REVIEW_DECISIONS: "Review decisions within 4 weeks (DfE measure)",
+}
 Direction = Literal["better", "worse", "no change"]
 
 
@@ -40,6 +45,8 @@ class ScoreRow(_Model):
     key: str
     rule: str
     title: str
+    #: A few words for a board page.
+    label: str
     #: What the rate counts, in a few words ("excluding exceptions", "DfE measure"...).
     basis: str
     rate: float | None
@@ -99,25 +106,26 @@ def _rule_row(r: RuleSummary, before: RuleSummary | None, report: Report, previo
     if r.rule == PLAN_20W and report.plan_20w is not None:  # DfE's headline basis
         now = report.plan_20w.excluding_exceptions
         was = previous.plan_20w.excluding_exceptions if previous.plan_20w else None
-        basis = "plans issued in the period, excluding exceptions"
+        basis = "issued in the period, excluding exceptions"
         rate, met, completed = now.rate, now.met, now.completed
         p_rate = was.rate if was else None
         p_met, p_completed = (was.met, was.completed) if was else (None, None)
     else:
-        basis = "cases completed in the period"
+        basis = "completed in the period"
         rate, met, completed = r.on_time_rate, r.met, r.completed
         p_rate = before.on_time_rate if before else None
         p_met, p_completed = (before.met, before.completed) if before else (None, None)
-    return _row(r.rule, r.rule, r.title, basis, rate, met, completed, p_rate, p_met,
-                p_completed, report.period, targets, open_=r.open, overdue=r.overdue,
-                citation=r.citation)  # fmt: skip
+    return _row(r.rule, r.rule, r.title, r.label or r.title, basis, rate, met, completed,
+                p_rate, p_met, p_completed, report.period, targets, open_=r.open,
+                overdue=r.overdue, citation=r.citation)  # fmt: skip
 
 
 def _dfe_row(key: str, rule: str, now: DfeMeasure, before: DfeMeasure | None, period: Period,
              targets: Targets, citation: str) -> ScoreRow:  # fmt: skip
     review = key == DFE_REVIEW_DECISIONS
     return _row(
-        key, rule, now.label, f"DfE measure, {now.source.split(':')[0]}", now.rate,
+        key, rule, now.label, DFE_LABELS.get(key, now.label),
+        "DfE measure (see Notes)", now.rate,
         now.numerator, now.denominator, before.rate if before else None,
         before.numerator if before else None, before.denominator if before else None, period,
         targets,
@@ -127,20 +135,21 @@ def _dfe_row(key: str, rule: str, now: DfeMeasure, before: DfeMeasure | None, pe
     )  # fmt: skip
 
 
-def _row(key: str, rule: str, title: str, basis: str, rate: float | None, met: int,
+def _row(key: str, rule: str, title: str, label: str, basis: str, rate: float | None, met: int,
          completed: int, p_rate: float | None, p_met: int | None, p_completed: int | None,
          period: Period, targets: Targets, *, open_: int | None, overdue: int | None,
          citation: str) -> ScoreRow:  # fmt: skip
     change = None if rate is None or p_rate is None else rate - p_rate
     target, source = targets.target(key), targets.source(key)
     return ScoreRow(
-        key=key, rule=rule, title=title, basis=basis, rate=rate, met=met, completed=completed,
+        key=key, rule=rule, title=title, label=label, basis=basis, rate=rate, met=met,
+        completed=completed,
         previous_rate=p_rate, previous_met=p_met, previous_completed=p_completed,
         change=change, direction=_direction(change), target=target, target_source=source,
         status=targets.status(key, rate), open=open_, overdue=overdue,
         backlog=None if open_ is None or overdue is None else open_ + overdue,
         citation=citation, few_cases=0 < completed < FEW_CASES,
-        sentence=measure_sentence(title, key, rate, completed, period, previous=p_rate,
+        sentence=measure_sentence(label, key, rate, completed, period, previous=p_rate,
                                   target=target, target_source=source),
     )  # fmt: skip
 

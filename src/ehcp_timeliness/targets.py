@@ -54,7 +54,7 @@ Status = Literal["On target", "Below target", "Well below", "No cases"]
 
 #: Where the built-in targets come from, as the board pack names it.
 DEFAULT_SOURCE = "England 2024, DfE"
-FALLBACK_SOURCE = "no published figure: 90% by default"
+FALLBACK_SOURCE = "default: no published figure"
 FILE_SOURCE = "local target"
 
 

@@ -68,8 +68,8 @@ MEASURE_PHRASES = {
 
 
 def dimension_label(name: str) -> str:
-    """ "Primary need" for ``primary_need``; a column not known here as the file named it."""
-    return DIMENSION_LABELS.get(name, name.replace("_", " ").capitalize())
+    """ "Primary need" for ``primary_need``; a column not known here, as the file named it."""
+    return DIMENSION_LABELS.get(name, name)
 
 
 def value_label(dimension: str, value: str) -> str:

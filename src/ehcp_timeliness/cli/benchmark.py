@@ -33,7 +33,7 @@ from ehcp_timeliness.cli.common import (
 )
 from ehcp_timeliness.clocks.rules import load_rules
 from ehcp_timeliness.write.atomic import OutputSet
-from ehcp_timeliness.write.benchmark import benchmark_sheet
+from ehcp_timeliness.write.benchmark import benchmark_sheets
 from ehcp_timeliness.write.json import json_file, write_json
 from ehcp_timeliness.write.pack import Pack, write_csv_dir
 
@@ -122,7 +122,7 @@ def command(
     with OutputSet() as outputs:
         if (target := json_file(json_out)) is not None:
             write_json(bench, outputs.path(target))
-        pack = Pack([benchmark_sheet(bench)], {})
+        pack = Pack(benchmark_sheets(bench))
         if xlsx is not None:
             from ehcp_timeliness.write.xlsx import write_workbook  # openpyxl is slow to import
 

@@ -35,6 +35,7 @@ from ehcp_timeliness.cli.common import (
     say_as_at,
 )
 from ehcp_timeliness.clocks.rules import load_rules
+from ehcp_timeliness.quality import banner, check
 from ehcp_timeliness.report import Period, Report, parse_period
 from ehcp_timeliness.targets import load_targets
 from ehcp_timeliness.validate.checks import Validated
@@ -109,6 +110,14 @@ def command(
         ),
     ] = None,
     strict: StrictOpt = False,
+    allow_partial: Annotated[
+        bool,
+        typer.Option(
+            "--allow-partial",
+            help="Write the board pack even when a table the rules need has no usable rows "
+            "or too many rows were rejected; its first sheet then says so.",
+        ),
+    ] = False,
     log_format: LogFormatOpt = logs.LogFormat.text,
     log_level: LogLevelOpt = logs.LogLevel.info,
     xlsx: Annotated[
@@ -168,22 +177,36 @@ def command(
         sinks = [partial(case_writer, outputs.path(cases_out), raw=raw_csv)] if cases_out else []
         analysis = analysed(lambda: analyse(paths, rules, options, case_sinks=sinks))
         say_as_at(analysis.as_at, analysis.validated.as_at_source)
+        problems = check(analysis)
+        for problem in problems:
+            logs.error(problem.message)
+        if any(p.fatal for p in problems):  # nothing usable: nothing is written
+            raise typer.Exit(Exit.INPUT)
+        pack = xlsx is not None or csv_dir is not None
+        refused = pack and bool(problems) and not allow_partial
         with stage("write", analysis.stages) as s:
-            if xlsx is not None or csv_dir is not None:
+            if pack and not refused:
                 write_board_pack(analysis, targets, outputs, xlsx=xlsx, csv_dir=csv_dir,
                                  council=council, max_detail_rows=max_detail_rows,
-                                 raw_csv=raw_csv)  # fmt: skip
+                                 raw_csv=raw_csv, banner=banner(problems, PARTIAL))  # fmt: skip
             if (target := json_file(json_out)) is not None:
                 write_json(analysis.report, outputs.path(target))
             s.counts = {"files": len(outputs.pending())}
     for written in outputs.written:
         say(f"wrote {written}")
+    if refused:
+        logs.error("no board pack was written: fix the input and run again, or pass "
+                   "--allow-partial for a pack marked as partial on its first sheet")  # fmt: skip
     if json_out == "-":
         typer.echo(analysis.report.model_dump_json(indent=2))
     else:
         render(analysis.report, analysis.validated, breakdown=by is not None)
-    if strict and analysis.validated.has_errors:
+    if refused or (strict and analysis.validated.has_errors):
         raise typer.Exit(Exit.FINDINGS)
+
+
+#: Why a pack published with --allow-partial carries a warning on its first sheet.
+PARTIAL = "this pack was written with --allow-partial although the input failed its checks"
 
 
 def _period(period: str | None, start: str | None, end: str | None, as_at: date) -> Period:

@@ -78,6 +78,9 @@ class Condition(_Strict):
 class _Rule(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     title: str
+    #: A few words for a board page or a chart's legend ("Plans within 20 weeks"); the title
+    #: where not given.
+    short: str | None = Field(None, max_length=60)
     citation: str
     table: Literal["requests", "plans", "tribunal_orders"]
     stop: str
@@ -111,6 +114,11 @@ class _Rule(_Strict):
 
     def _date_columns(self) -> list[str]:
         return [self.stop, *self.also_stops]
+
+    @property
+    def label(self) -> str:
+        """The short name where the rule has one, else its title."""
+        return self.short or self.title
 
     @property
     def limit_text(self) -> str:

@@ -1,6 +1,6 @@
-"""The board pack's Benchmark sheet: the council against England, its region and comparators.
+"""The board pack's Benchmark sheets: the council against England, its region and comparators.
 
-Built from a :class:`~ehcp_timeliness.benchmark.Benchmark` as a pack :class:`Sheet`, so the
+Built from a :class:`~ehcp_timeliness.benchmark.Benchmark` as pack :class:`Sheet` objects, so the
 XLSX writer and ``--csv-dir`` treat it as any other sheet. Block titles and column names are
 fixed; the council's and region's names head the chart tables so the charts' legends name them.
 """
@@ -23,9 +23,11 @@ COUNT_COLUMNS = ["Measure", "Year", "Council", "England", "Region", "Comparators
                  "Change on previous year", "Casework", "Note"]  # fmt: skip
 
 
-def benchmark_sheet(bench: Benchmark, *, extra_notes: list[str] | None = None) -> Sheet:
-    """The Benchmark sheet: sentences, figures by year, a chart per timeliness rate, the
-    casework's provisional figures, the reconciliation of plan counts, and outliers."""
+def benchmark_sheets(bench: Benchmark, *, extra_notes: list[str] | None = None) -> list[Sheet]:
+    """The Benchmark sheet for the board (a sentence per measure, and a chart per timeliness
+    rate), and the Benchmark figures behind it for reference (every measure by year, the
+    charts' tables, the casework's provisional figures, the reconciliation of plan counts, and
+    outliers)."""
     la = bench.council
     spans: dict[str, list[str]] = {}
     for f in bench.files:
@@ -38,25 +40,12 @@ def benchmark_sheet(bench: Benchmark, *, extra_notes: list[str] | None = None) -
         if bench.comparators
         else "No comparator group given (ehcp report --compare or --neighbours)."
     )  # fmt: skip
-    notes = [
+    about = (
         f"DfE 'Education, health and care plans' published figures for {la.name} "
-        f"({la.old_code}, {la.new_code}), {la.region_name}, England and comparators; files in "
-        f"{bench.published}: {covered}. Rates are shown as percentages; changes and gaps in "
-        "percentage points.",
-        "Rank is among local authorities with a published figure that year: 1 is the best "
-        "where higher (or lower) is better, the highest otherwise; quartile 1 is the top "
-        "quarter. DfE's symbols (x unavailable, z not applicable, c suppressed...) are shown "
-        "as blanks with a note, never as zero.",
-        comparators,
-        *(extra_notes or []),
-        *bench.notes,
-    ]
-    blocks = [
-        Block("In brief", pd.DataFrame({"Measure": [m.title for m in bench.measures],
-                                        "Sentence": [m.sentence for m in bench.measures]})),
-        _figures(bench, "rate"),
-        _figures(bench, "count"),
-    ]  # fmt: skip
+        f"({la.old_code}, {la.new_code}), {la.region_name}, England and comparators, from "
+        f"{covered}. Rates are percentages; changes and gaps are in percentage points."
+    )
+    blocks = [_figures(bench, "rate"), _figures(bench, "count")]
     charts = []
     for mid in CHARTED:
         m = next((r for r in bench.measures if r.id == mid), None)
@@ -66,15 +55,38 @@ def benchmark_sheet(bench: Benchmark, *, extra_notes: list[str] | None = None) -
         columns = [c for c in blocks[-1].frame.columns[1:]
                    if blocks[-1].frame[c].notna().any()]  # fmt: skip
         charts.append(Chart("line", m.title, "Percentage", columns, percent=True,
-                            block=len(blocks) - 1))  # fmt: skip
+                            block=len(blocks) - 1, sheet=FIGURES, small=True))  # fmt: skip
     if bench.casework is not None:
         blocks.append(_provisional(bench))
         blocks.append(_reconciliation(bench))
     titles = {m.id: m.title for m in bench.measures}
     outliers = [(titles.get(o.measure, o.measure), o.message) for o in bench.outliers]
-    blocks.append(Block("Outliers", pd.DataFrame(outliers, columns=["Measure", "Note"])))
-    return Sheet("Benchmark", f"{la.name} against England, {la.region_name} and comparators",
-                 notes, blocks, charts)  # fmt: skip
+    blocks.append(Block("Outliers", pd.DataFrame(outliers, columns=["Measure", "Note"]),
+                        empty="No outliers: no measure is among the extremes."))  # fmt: skip
+    brief = pd.DataFrame({"Measure": [m.title for m in bench.measures],
+                          "In words": [m.sentence for m in bench.measures]})  # fmt: skip
+    board = Sheet(
+        "Benchmark", f"{la.name} against England, {la.region_name} and comparators",
+        [about, comparators, *(extra_notes or []),
+         f"Every figure, rank and note is on the {FIGURES} sheet."],
+        [Block("In brief", brief)], charts,
+        description=f"{la.name} against England, {la.region_name} and comparators", pages=1,
+    )  # fmt: skip
+    figures = Sheet(
+        FIGURES, f"{la.name} against England, {la.region_name} and comparators: the figures",
+        [about,
+         "Rank is among local authorities with a published figure that year: 1 is the best "
+         "where higher (or lower) is better, the highest otherwise; quartile 1 is the top "
+         "quarter. DfE's symbols (x unavailable, z not applicable, c suppressed...) are shown "
+         "as blanks with a note, never as zero.", comparators, *bench.notes],
+        blocks, section="reference",
+        description="DfE's published figures by year, ranks, casework and reconciliation",
+    )  # fmt: skip
+    return [board, figures]
+
+
+#: The reference sheet holding the Benchmark sheet's figures and its charts' tables.
+FIGURES = "Benchmark figures"
 
 
 def _figures(bench: Benchmark, unit: str) -> Block:
