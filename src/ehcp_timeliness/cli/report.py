@@ -25,6 +25,7 @@ from ehcp_timeliness.cli.common import (
     say,
 )
 from ehcp_timeliness.clocks.rules import load_rules
+from ehcp_timeliness.limits import MAX_DUE_WITHIN_WEEKS
 from ehcp_timeliness.report import Period, Report, parse_period
 from ehcp_timeliness.targets import load_targets
 from ehcp_timeliness.validate.checks import Validated
@@ -81,6 +82,7 @@ def command(
         typer.Option(
             "--due-within",
             min=1,
+            max=MAX_DUE_WITHIN_WEEKS,
             metavar="WEEKS",
             help="Count open cases falling due within this many weeks of the as-at date.",
         ),
@@ -135,7 +137,7 @@ def command(
     chosen = _period(period, from_, to, when)
     refuse_outputs_among_inputs(paths, [cases_out, json_file(json_out), xlsx, csv_dir])
     rules = run(lambda: load_rules(rules_dir))
-    targets = run(lambda: load_targets(targets_file))
+    targets = run(lambda: load_targets(targets_file, known=[r.id for r in rules.rules]))
     options = Options(as_at=when, period=chosen, due_within=due_within, by=by,
                       mapping_file=mapping)  # fmt: skip
     with OutputSet() as outputs:
