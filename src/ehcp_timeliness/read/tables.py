@@ -30,6 +30,20 @@ class HeaderNote:
 
 
 @dataclass
+class RowNote:
+    """Something said about one row of a file as a whole (becomes a finding on that row).
+
+    A note whose code is an error stands for a row that was never read into the table (a
+    quote that never closed, a cell too long): it is counted as read and rejected.
+    """
+
+    row: int
+    code: str
+    message: str
+    column: str | None = None
+
+
+@dataclass
 class RawTable:
     file: str
     table: str
@@ -40,6 +54,7 @@ class RawTable:
     blank_rows: int = 0
     notes: list[HeaderNote] = field(default_factory=list)
     malformed: list[tuple[int, str]] = field(default_factory=list)  # (row, what is wrong)
+    row_notes: list[RowNote] = field(default_factory=list)
 
 
 def norm_header(text: str) -> str:

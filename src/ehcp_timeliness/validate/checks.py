@@ -156,6 +156,9 @@ def validate(raw: list[RawTable], *, as_at: date, mapping: Mapping | None = None
             notes.append(_frame(t.file, t.table, t.header_row, n.column, None, n.code, n.message))
         for row, what in t.malformed:
             notes.append(_frame(t.file, t.table, row, None, None, "malformed-row", what))
+        for note in t.row_notes:
+            notes.append(_frame(t.file, t.table, note.row, note.column, None, note.code,
+                                note.message))  # fmt: skip
     out, summaries, parts = {}, [], notes
     # The two tables are independent, and most of the work is in Arrow and numpy kernels that
     # release the GIL, so two threads use both cores of a small machine.
@@ -170,7 +173,7 @@ def validate(raw: list[RawTable], *, as_at: date, mapping: Mapping | None = None
             parts.extend(found)
             summaries.extend(summ)
     for s in summaries:  # malformed rows were never parsed into the table: count them here
-        bad = sum(len(t.malformed) for t in raw if t.file == s.file and t.table == s.table)
+        bad = sum(_unread(t) for t in raw if t.file == s.file and t.table == s.table)
         s.rows_read += bad
         s.rows_rejected += bad
     findings = (
@@ -179,6 +182,12 @@ def validate(raw: list[RawTable], *, as_at: date, mapping: Mapping | None = None
     findings = findings.sort_values(["file", "row"], kind="stable", ignore_index=True)
     findings["row"] = findings["row"].astype("Int64")
     return Validated(out, findings[FINDING_COLUMNS], summaries, as_at)
+
+
+def _unread(t: RawTable) -> int:
+    """Rows of a file read but never parsed into its table: malformed, or set aside on read."""
+    aside = {n.row for n in t.row_notes if CODES[n.code][0] == "error"}
+    return len(t.malformed) + len(aside - {row for row, _ in t.malformed})
 
 
 def _validate_table(table: str, raws: list[RawTable], as_at: date, mapping: Mapping):

@@ -20,11 +20,14 @@ CODES: dict[str, tuple[Severity, str]] = {
     "outcome-contradiction": ("error", "an outcome that contradicts the dates"),
     "duplicate-record": ("error", "the same record as an earlier row; the first one is used"),
     "malformed-row": ("error", "a CSV row with more cells than the header"),
+    "unclosed-quote": ("error", "a CSV line where a quote opens and does not close cleanly"),
+    "cell-too-long": ("error", "a cell longer than Excel's 32,767 characters"),
     "outcome-date-pending": ("warning", "an outcome date on an outcome still pending"),
     "identifying-column-dropped": ("warning", "a column identifying a child was dropped"),
     "duplicate-column": ("warning", "two columns in one file hold the same field"),
     "sheet-ignored": ("warning", "a workbook sheet that is neither requests nor plans"),
     "unnamed-column": ("warning", "a column with no header holds values; they are not read"),
+    "encoding-fallback": ("warning", "a CSV line that is not UTF-8 like the rest of the file"),
 }
 
 FINDING_COLUMNS = ["file", "table", "row", "column", "value", "code", "severity", "message"]
