@@ -26,6 +26,8 @@ CODES: dict[str, tuple[Severity, str]] = {
     "identifying-column-dropped": ("warning", "a column identifying a child was dropped"),
     "duplicate-column": ("warning", "two columns in one file hold the same field"),
     "sheet-ignored": ("warning", "a workbook sheet that is neither requests nor plans"),
+    "sheet-hidden": ("warning", "a hidden workbook sheet, which is not read"),
+    "stray-cells": ("warning", "cells far to the right of a sheet's data, which are not read"),
     "unnamed-column": ("warning", "a column with no header holds values; they are not read"),
     "encoding-fallback": ("warning", "a CSV line that is not UTF-8 like the rest of the file"),
 }
