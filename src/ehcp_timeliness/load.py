@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ehcp_timeliness.read.csv import read_csv
 from ehcp_timeliness.read.mapping import Mapping, load_mapping
-from ehcp_timeliness.read.paths import expand
+from ehcp_timeliness.read.paths import expand_noting
 from ehcp_timeliness.read.tables import RawTable
 from ehcp_timeliness.read.xlsx import read_xlsx
 from ehcp_timeliness.validate.checks import Validated, validate
@@ -19,11 +19,14 @@ def read_inputs(paths: list[Path], mapping: Mapping) -> list[RawTable]:
     Raises :class:`~ehcp_timeliness.errors.InputError` for input that cannot be read at all.
     """
     raw: list[RawTable] = []
-    for path in expand(paths):
+    files, notes = expand_noting(paths)
+    for path in files:
         if path.suffix.lower() == ".csv":
             raw.append(read_csv(path, mapping))
         else:
             raw.extend(read_xlsx(path, mapping))
+    if raw:
+        raw[0].notes.extend(notes)  # findings about whole files ride on the first table
     return raw
 
 

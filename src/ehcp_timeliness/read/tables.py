@@ -27,6 +27,9 @@ class HeaderNote:
     column: str
     code: str
     message: str
+    #: Set for a finding about a whole other file (one not read, or named twice), which rides
+    #: on the first table read: the finding names that file, no table, row or column.
+    file: str | None = None
 
 
 @dataclass

@@ -153,6 +153,9 @@ def validate(raw: list[RawTable], *, as_at: date, mapping: Mapping | None = None
     notes: list[pd.DataFrame] = []
     for t in raw:
         for n in t.notes:
+            if n.file is not None:  # about a whole file
+                notes.append(_frame(n.file, "", None, None, None, n.code, n.message))
+                continue
             notes.append(_frame(t.file, t.table, t.header_row, n.column, None, n.code, n.message))
         for row, what in t.malformed:
             notes.append(_frame(t.file, t.table, row, None, None, "malformed-row", what))

@@ -26,6 +26,8 @@ CODES: dict[str, tuple[Severity, str]] = {
     "identifying-column-dropped": ("warning", "a column identifying a child was dropped"),
     "duplicate-column": ("warning", "two columns in one file hold the same field"),
     "sheet-ignored": ("warning", "a workbook sheet that is neither requests nor plans"),
+    "file-not-read": ("warning", "a spreadsheet in a folder in a format this tool does not read"),
+    "file-repeated": ("warning", "a file named twice (or by two paths); it is read once"),
     "sheet-hidden": ("warning", "a hidden workbook sheet, which is not read"),
     "stray-cells": ("warning", "cells far to the right of a sheet's data, which are not read"),
     "unnamed-column": ("warning", "a column with no header holds values; they are not read"),
