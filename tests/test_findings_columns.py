@@ -59,6 +59,8 @@ def test_validate_json_on_the_command_line_streams_the_same(tmp_path):
     assert json.loads(done.stdout) == json.loads(result.report().model_dump_json())
 
 
-def test_no_findings_streams_an_empty_list(write):
+def test_no_findings_streams_an_empty_list_and_counts_no_code(write):
     result = load([write("r.csv", "person_id,received_date\nP1,2024-01-02\n")], as_at=AS_AT)
-    assert json.loads("".join(result.json_chunks()))["findings"] == []
+    streamed = json.loads("".join(result.json_chunks()))
+    assert streamed["findings"] == [] and streamed["findings_by_code"] == {}
+    assert result.findings["code"].value_counts().to_dict() == {}  # as the report counts them

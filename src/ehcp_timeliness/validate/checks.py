@@ -154,8 +154,10 @@ def _frame(file, table, row, column, value, code, message) -> pd.DataFrame:
 def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
     """Findings frames end to end, categoricals unioned (pandas' concat would turn them into
     objects); rows sorted by file, then row, as the user reads them."""
-    if not parts:
-        parts = [_frame([], "", np.zeros(0, np.int64), None, None, "missing-value", "")]
+    if not parts:  # no findings: empty columns of the same types, with no categories
+        return pd.DataFrame({name: _categorical(None, 0) if name in _CATEGORICAL else
+                             pd.array([], dtype="Int64" if name == "row" else "string[pyarrow]")
+                             for name in FINDING_COLUMNS})  # fmt: skip
     columns: dict[str, Any] = {}
     for name in FINDING_COLUMNS:
         arrays = [p[name].array for p in parts]
