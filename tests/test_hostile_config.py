@@ -219,3 +219,16 @@ def test_the_default_team_breakdown_is_dropped_not_refused(write, caplog):
     assert "no breakdown: team has more than 500 distinct values" in caplog.text
     exact = _many_teams(write, MAX_DIMENSION_VALUES)
     assert analyse([exact], load_rules(), Options(as_at=date(2025, 3, 31))).report.by == "team"
+
+
+def test_every_limit_is_documented_in_cli_md():
+    from ehcp_timeliness import limits
+
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "cli.md").read_text()
+    section = docs[docs.index("## Limits") : docs.index("## `ehcp validate")]
+    for name in dir(limits):
+        value = getattr(limits, name)
+        if not name.isupper():
+            continue
+        shown = f"{value:,}" if isinstance(value, int) and "YEAR" not in name else str(value)
+        assert shown in section, f"limits.{name} = {shown} is not in docs/cli.md's Limits"

@@ -27,9 +27,6 @@ MAX_LIMIT_MONTHS = 120
 MAX_HEADER_CHARS = 1_000
 MAX_CELL_CHARS = 32_767
 MAX_COLUMNS = 1_000
-#: A quoted CSV cell may run over at most this many lines before it counts as a quote that
-#: never closed (``unclosed-quote``).
-MAX_CELL_LINES = 1_000
 
 #: XLSX sheets: cells in the range read (rows x columns up to the last cell), and bytes of
 #: sheet XML (or shared strings) once unzipped. Both can be raised for one run with the

@@ -25,6 +25,7 @@ import html
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -301,12 +302,33 @@ def _open(path: Path):
                     pass
             stray = {s.part for s in scans.values() if s.stray}
             source: Path | io.BytesIO = _without_stray(zf, stray) if stray else path
-        return CalamineWorkbook.from_object(source), scans
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, CalamineError, EOFError, ValueError) as exc:
+        try:
+            return CalamineWorkbook.from_object(source), scans
+        except BaseException as exc:
+            if not _panic(exc):
+                raise
+            raise InputError(f"{path}: not a readable XLSX workbook (the reader failed on it; "
+                             "is the file damaged?)") from None  # fmt: skip
+    except (
+        zipfile.BadZipFile,  # not a zip, or a damaged one
+        zipfile.LargeZipFile,
+        zlib.error,  # a damaged member
+        EOFError,
+        NotImplementedError,  # a compression method zipfile lacks
+        RuntimeError,  # an encrypted member
+        ValueError,
+        CalamineError,
+    ) as exc:
         raise InputError(f"{path}: not a readable XLSX workbook ({_why(exc)})") from None
 
 
-def _why(exc: Exception) -> str:
+def _panic(exc: BaseException) -> bool:
+    """Whether ``exc`` is a Rust panic surfacing through pyo3 (a BaseException, so that
+    ``except Exception`` misses it), as opposed to an interrupt or exit."""
+    return type(exc).__name__ == "PanicException"
+
+
+def _why(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
@@ -332,6 +354,11 @@ def read_xlsx(path: Path, mapping: Mapping) -> list[RawTable]:
                 grid = wb.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
             except CalamineError as exc:
                 raise InputError(f"{where}: the sheet cannot be read ({_why(exc)})") from None
+            except BaseException as exc:  # a panic in calamine (pyo3's PanicException)
+                if not _panic(exc):
+                    raise
+                raise InputError(f"{where}: the sheet cannot be read (the reader failed on "
+                                 "it; is the file damaged?)") from None  # fmt: skip
             table = _sheet_table(grid, meta.name, where, mapping)
             if table is None:
                 if _header(grid)[0] >= 0:  # a table, but neither requests nor plans
