@@ -171,3 +171,14 @@ def test_dates_numbers_and_blank_rows_keep_spreadsheet_rows(tmp_path):
     assert t["team"].tolist() == ["1", "7.5"]  # TRUE, as Excel counts it
     assert result.summaries[0].blank_rows_ignored == 1
     assert result.findings.empty
+
+
+def test_a_cell_past_excels_limit_is_a_finding_and_its_row_accounted(tmp_path):
+    long = b"y" * 40_000
+    path = edit(book(tmp_path / "b.xlsx"), SHEET,
+                lambda d: d.replace(b"<t>North</t>", b"<t>" + long + b"</t>", 1))  # fmt: skip
+    result = load([path], as_at=AS_AT)
+    f = result.findings
+    assert f[["row", "column", "code"]].values.tolist() == [[2, "team", "cell-too-long"]]
+    s = result.summaries[0]
+    assert (s.rows_read, s.rows_usable, s.rows_rejected) == (5, 4, 1)

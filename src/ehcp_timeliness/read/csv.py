@@ -102,12 +102,12 @@ def read_csv(path: Path, mapping: Mapping) -> RawTable:
         solid = [i for i, h in enumerate(headers) if norm_header(h) in lookup]
         data, rows, malformed, notes, starts = _csv_exact(text, width, solid)
         row_of_line = _record_row(starts)
-    data, rows, long_cells = _long_cells(data, rows, headers)
+    data, rows, too_long = long_cells(data, rows, headers)
     out = make_table(str(path), table, headers, data, rows, 1, mapping, malformed)
     out.row_notes = [
         *(RowNote(row_of_line(line), "encoding-fallback", what) for line, what in lines),
         *notes,
-        *long_cells,
+        *too_long,
     ]
     return out
 
@@ -343,7 +343,7 @@ def _record_row(starts: list[int]):
     return lambda line: bisect.bisect_right(starts, line - 1)
 
 
-def _long_cells(
+def long_cells(
     data: pd.DataFrame, rows: np.ndarray, headers: list[str]
 ) -> tuple[pd.DataFrame, np.ndarray, list[RowNote]]:
     """Rows holding a cell longer than Excel's limit, set aside with a finding on each cell.

@@ -45,6 +45,7 @@ from ehcp_timeliness.limits import (
     MAX_XLSX_XML_BYTES_ENV,
     from_env,
 )
+from ehcp_timeliness.read.csv import long_cells
 from ehcp_timeliness.read.mapping import Mapping
 from ehcp_timeliness.read.tables import HeaderNote, RawTable, make_table, recognise
 from ehcp_timeliness.schema import TABLES
@@ -417,4 +418,7 @@ def _sheet_table(
     columns = list(zip(*body, strict=True)) if body else [() for _ in range(width)]
     data = pd.DataFrame({f"c{i}": _column(col) for i, col in enumerate(columns)})
     rows = np.arange(header_row + 1, header_row + 1 + len(body), dtype=np.int64)
-    return make_table(where, table, headers, data, rows, header_row, mapping)
+    data, rows, too_long = long_cells(data, rows, headers)  # Excel's own limit, so crafted
+    out = make_table(where, table, headers, data, rows, header_row, mapping)
+    out.row_notes = too_long
+    return out
