@@ -21,7 +21,12 @@ AS_AT = date(2025, 3, 31)
 RULES = load_rules()
 
 
-def expected_rows(cases: pd.DataFrame, tables) -> list[list[str]]:
+def _defused(text: str) -> str:
+    """OWASP's rule for CSV cells, written out independently of write/csvsafe.py."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def expected_rows(cases: pd.DataFrame, tables, raw: bool = False) -> list[list[str]]:
     """The case frame as text, written independently of the fast writer."""
     detail = case_details(cases, tables, RULES)
     out = pd.DataFrame(index=detail.index)
@@ -31,8 +36,11 @@ def expected_rows(cases: pd.DataFrame, tables) -> list[list[str]]:
             out[column] = values.dt.strftime("%Y-%m-%d").fillna("")
         elif column == "exception":
             out[column] = values.map({True: "1", False: "0"}).astype(object).fillna("")
+        elif column == "days_over":  # a number: never defused, even if it were negative
+            out[column] = values.astype(str)
         else:
-            out[column] = values.astype(object).where(values.notna(), "").astype(str)
+            text = values.astype(object).where(values.notna(), "").astype(str)
+            out[column] = text if raw else text.map(_defused)
     return out.to_numpy().tolist()
 
 
@@ -78,3 +86,19 @@ def test_mixed_and_reordered_cases_keep_their_order(sample, tmp_path, monkeypatc
     out = tmp_path / "mixed.csv"
     write_cases(shuffled, sample, RULES, out)
     assert read_back(out)[1] == expected_rows(shuffled, sample)
+
+
+def test_formula_text_is_defused_unless_raw_and_headers_too(sample, tmp_path):
+    every = pd.concat(evaluate_rules(sample, RULES, as_at=AS_AT), ignore_index=True)
+    some = every[every["rule"] == "review-12m"].head(50)
+    tables = {**sample, "plans": sample["plans"].rename(columns={"age_group": "@age"})}
+    write_cases(some, tables, RULES, tmp_path / "safe.csv")
+    write_cases(some, tables, RULES, tmp_path / "raw.csv", raw=True)
+    safe_header, safe = read_back(tmp_path / "safe.csv")
+    raw_header, raw = read_back(tmp_path / "raw.csv")
+    assert safe_header[-1] == "'@age" and raw_header[-1] == "@age"
+    assert safe == expected_rows(some, tables) and raw == expected_rows(some, tables, raw=True)
+    team = safe_header.index("team")
+    formulas = sum(r[team] == "=SUM(A1)" for r in raw)
+    assert formulas > 0
+    assert [r[team] for r in safe if "SUM" in r[team]] == ["'=SUM(A1)"] * formulas

@@ -115,7 +115,7 @@ def test_messy_extract(tmp_path):
     assert req.loc["C1", "received_date"] == pd.Timestamp("2024-02-03")  # day first
     assert req.loc["C1", "plan_issue_date"] == pd.Timestamp("2024-06-07")  # Excel serial
     assert req.loc["C1", "assessment_outcome"] == "Y"  # local code mapped
-    assert req.loc["C1", "Team"] == "Caf\u00e9 North"  # cp1252 decoded
+    assert req.loc["C1", "team"] == "Caf\u00e9 North"  # cp1252 decoded, a known dimension
     assert "Surname" not in result.tables["requests"].columns
     assert "Postcode" not in result.tables["plans"].columns
     plans = result.tables["plans"]

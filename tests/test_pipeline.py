@@ -147,6 +147,24 @@ def test_report_refuses_to_overwrite_its_input_before_reading(tmp_path):
     assert extract.read_text() == "person_id,received_date\nP1,2024-01-01\n"
 
 
+def test_validate_refuses_to_overwrite_or_pollute_its_input_before_reading(tmp_path):
+    extract = tmp_path / "requests.csv"
+    extract.write_text("person_id,received_date\nP1,2024-01-01\n")
+    (tmp_path / "link.csv").symlink_to(extract)
+    for output, why in (
+        (extract, "is one of the inputs"),
+        (tmp_path / "link.csv", "is one of the inputs"),
+    ):
+        result = runner.invoke(app, ["validate", str(extract), "--findings-out", str(output)])
+        assert result.exit_code == 2, result.output
+        assert why in result.output
+    folder = runner.invoke(app, ["validate", str(tmp_path), "--findings-out",
+                                 str(tmp_path / "findings.csv")])  # fmt: skip
+    assert folder.exit_code == 2 and "inside the input folder" in folder.output
+    assert extract.read_text() == "person_id,received_date\nP1,2024-01-01\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.csv", "requests.csv"]
+
+
 def test_stale_temporary_files_are_cleaned_and_live_ones_left(tmp_path):
     stale = tmp_path / ".board.xlsx.ehcp-abc123.part"
     live = tmp_path / ".cases.csv.ehcp-def456.part"
@@ -165,3 +183,22 @@ def test_dimension_codes_label_blanks_and_missing_columns(analysis):
     assert "(not recorded)" in labels  # plans have no request_source column
     assert codes.min() >= 0 and codes.max() == len(labels) - 1
     assert np.bincount(codes).min() > 0  # every label is some case's
+
+
+def test_a_case_list_that_fails_while_streaming_is_an_output_error(tmp_path):
+    from ehcp_timeliness.errors import OutputError
+
+    def full_disk(tables, rules):
+        from contextlib import contextmanager
+
+        @contextmanager
+        def sink():
+            def add(part):
+                raise OSError(28, "No space left on device", str(tmp_path / "cases.csv"))
+
+            yield add
+
+        return sink()
+
+    with pytest.raises(OutputError, match="cannot write .*cases.csv: No space left on device"):
+        analyse([SAMPLE], RULES, Options(as_at=AS_AT), case_sinks=[full_disk])

@@ -23,7 +23,7 @@ def test_utf8_bom_and_crlf(write):
 
 def test_blank_lines_and_multiline_cells_keep_spreadsheet_row_numbers(write):
     text = (
-        "person_id,received_date,notes\n"
+        "person_id,received_date,team\n"
         'P1,2024-01-02,"two\nlines"\n'  # row 2 spans two lines
         "\n"  # row 3 blank
         "P2,bad,\n"  # row 4
@@ -32,7 +32,7 @@ def test_blank_lines_and_multiline_cells_keep_spreadsheet_row_numbers(write):
     result = load([write("r.csv", text)], as_at=AS_AT)
     assert result.findings[["row", "code"]].values.tolist() == [[4, "invalid-date"]]
     assert result.summaries[0].blank_rows_ignored == 2
-    assert result.tables["requests"]["notes"].tolist() == ["two\nlines"]
+    assert result.tables["requests"]["team"].tolist() == ["two\nlines"]
 
 
 def test_row_with_too_many_cells_is_a_finding_not_a_crash(write):

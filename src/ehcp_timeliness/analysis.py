@@ -7,7 +7,11 @@ Data flows one way, stage by stage, and every output is written from the result:
 3. **evaluate** every rule in force into cases (handing each rule's cases to any *case
    sinks*, such as the case-list writer, as soon as they exist, so writing overlaps the
    evaluation of the next rule);
-4. **summarise** the cases into the report, the previous period's report, and the breakdown.
+4. **summarise** the cases into the report, the previous period's report, and the breakdown;
+5. **benchmark**, when asked: the council beside DfE's published figures, with its casework
+   figures for the same years.
+6. **project**, when asked (``Options.projection``): the deadline cliff, the backlog, annual
+   reviews and caseload ahead, from the same tables and cases (``ehcp_timeliness.project``).
 
 Writers (``ehcp_timeliness.write``) take an :class:`Analysis` and write it; none of them calls
 the engine again. Each stage is logged (logger ``ehcp_timeliness``) with its time and row
@@ -29,6 +33,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ehcp_timeliness.benchmark import Benchmark, PublishedSpec, compare_published
 from ehcp_timeliness.clocks.engine import (
     all_dimensions,
     case_details,
@@ -38,8 +43,11 @@ from ehcp_timeliness.clocks.engine import (
 )
 from ehcp_timeliness.clocks.rules import RuleSet
 from ehcp_timeliness.dates import as_arrow_text
+from ehcp_timeliness.errors import OutputError, os_error_line
 from ehcp_timeliness.limits import MAX_DIMENSION_VALUES
 from ehcp_timeliness.load import read_inputs
+from ehcp_timeliness.project.models import Projections
+from ehcp_timeliness.project.options import ProjectionOptions
 from ehcp_timeliness.read.mapping import load_mapping
 from ehcp_timeliness.report import Period, Report, build_report, parse_period
 from ehcp_timeliness.validate.checks import Validated, validate
@@ -105,6 +113,10 @@ class Options:
     #: The breakdown dimension; None takes ``team`` where the extract has one.
     by: str | None = None
     mapping_file: Path | None = None
+    #: DfE's published figures to compare with (the ``benchmark`` stage), if any.
+    published: PublishedSpec | None = None
+    #: Projections to make after the summaries (``ehcp project``); None for none.
+    projection: ProjectionOptions | None = None
 
 
 @dataclass
@@ -120,8 +132,12 @@ class Analysis:
     report: Report
     #: The same report for the period of the same length just before.
     previous: Report
+    #: The council beside DfE's published figures, when ``Options.published`` was given.
+    benchmark: Benchmark | None = None
     #: Seconds and counts per stage, in order.
     stages: list[StageLog] = field(default_factory=list)
+    #: The projections, when ``options.projection`` asked for them.
+    projections: Projections | None = None
 
     @property
     def as_at(self) -> date:
@@ -209,15 +225,17 @@ def analyse(
             log.warning(f"no breakdown: {by} has more than {MAX_DIMENSION_VALUES:,} distinct "
                         "values")  # fmt: skip
             by = None
-    with stage("evaluate", stages) as s, ExitStack() as sinks:
-        adders = [
-            sinks.enter_context(open_sink(validated.tables, rules)) for open_sink in case_sinks
-        ]
+    with stage("evaluate", stages) as s:
         parts = []
-        for part in evaluate_rules(validated.tables, rules, as_at=options.as_at):
-            parts.append(part)
-            for add in adders:
-                add(part)
+        try:
+            with ExitStack() as sinks:
+                adders = [sinks.enter_context(sink(validated.tables, rules)) for sink in case_sinks]
+                for part in evaluate_rules(validated.tables, rules, as_at=options.as_at):
+                    parts.append(part)
+                    for add in adders:
+                        add(part)
+        except OSError as exc:  # only the sinks touch files here: a case list not written
+            raise OutputError(os_error_line("write", exc)) from exc
         cases = combine(parts, rules)
         s.counts = {"cases": len(cases)}
     with stage("summarise", stages) as s:
@@ -228,4 +246,20 @@ def analyse(
 
         report, previous = summary(period, by), summary(period.previous())
         s.counts = {"rules": len(report.rules)}
-    return Analysis(options, rules, validated, period, cases, report, previous, stages)
+    bench = None
+    if options.published is not None:
+        with stage("benchmark", stages) as s:
+            extract = (validated, cases, rules, options.as_at)
+            bench = compare_published(options.published, extract)
+            s.counts = {"measures": len(bench.measures)}
+    projections = None
+    if options.projection is not None:
+        from ehcp_timeliness.project.run import make_projections
+
+        with stage("project", stages) as s:
+            projections = make_projections(validated.tables, cases, rules, options.as_at,
+                                           options.projection)  # fmt: skip
+            s.counts = {"weeks ahead": options.projection.horizon_weeks,
+                        "draws": options.projection.draws}  # fmt: skip
+    return Analysis(options, rules, validated, period, cases, report, previous, bench, stages,
+                    projections)  # fmt: skip

@@ -7,8 +7,9 @@ how the column is read. The vectorised validator in :mod:`ehcp_timeliness.valida
 derived from these declarations; per-row ``model_validate`` is the slow reference it must
 agree with.
 
-Columns the schema does not name are kept as breakdown dimensions (team, primary need...),
-except identifying ones (names, postcodes, UPN, ULN, birth dates), which are dropped on read.
+Columns the schema does not name are read only as breakdown dimensions, and only when they are
+known dimensions (team, primary need...) or the mapping file declares them; see
+:mod:`ehcp_timeliness.read.dimensions`.
 """
 
 from __future__ import annotations
@@ -334,42 +335,3 @@ def columns(table: str) -> dict[str, Column]:
         spec = next(m for m in info.metadata if isinstance(m, Column))
         out[name] = spec
     return out
-
-
-#: Header words that identify a child. Such columns are dropped on read, never output.
-IDENTIFYING_HEADERS = frozenset(
-    normalise_word(h).replace(" ", "")
-    for h in (
-        "surname",
-        "forename",
-        "first name",
-        "firstname",
-        "last name",
-        "family name",
-        "given name",
-        "name",
-        "full name",
-        "child name",
-        "legal name",
-        "preferred name",
-        "postcode",
-        "post code",
-        "address",
-        "address line 1",
-        "PersonBirthDate",
-        "date of birth",
-        "dob",
-        "birth date",
-        "birthdate",
-        "UPN",
-        "unique pupil number",
-        "former UPN",
-        "ULN",
-        "UniqueLearnerNumber",
-        "unique learner number",
-        "nhs number",
-        "email",
-        "phone",
-        "telephone",
-    )
-)

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import os
+import signal
 import traceback
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from ehcp_timeliness import __version__
-from ehcp_timeliness.cli import logs, report, rules, sample, validate
-from ehcp_timeliness.cli.common import Exit, err, system_refused
+from ehcp_timeliness.cli import benchmark, logs, project, report, rules, run, sample, validate
+from ehcp_timeliness.cli.common import Exit, system_refused
+from ehcp_timeliness.errors import OutputError
 
 app = typer.Typer(
     name="ehcp",
@@ -44,8 +45,11 @@ def root(
 
 app.command("validate")(validate.command)
 app.command("report")(report.command)
+app.command("project")(project.command)
 app.command("rules")(rules.command)
 app.command("sample")(sample.command)
+app.command("run")(run.command)
+app.command("benchmark")(benchmark.command)
 
 
 PACKAGE = Path(__file__).resolve().parents[1]
@@ -53,21 +57,47 @@ PACKAGE = Path(__file__).resolve().parents[1]
 TRACEBACK_ENV = "EHCP_TRACEBACK"
 
 
+class Stopped(BaseException):
+    """SIGTERM or SIGINT, raised where the run is, so every ``with`` block on the way out
+    (an :class:`~ehcp_timeliness.write.atomic.OutputSet`, a private temporary folder) removes
+    its temporary files. Not an ``Exception``, so no handler for errors catches it."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise Stopped(signum)
+
+
 def main() -> None:
     """The console script: the app, with failures outside the input turned into one line.
 
-    Outputs are written atomically, so whatever fails, no file is left half-written. An
-    internal error names its type and the line of this package it came through, but not its
-    message, which could quote a value from the extract.
+    Outputs are written atomically, so whatever fails, no file is left half-written. SIGTERM
+    and SIGINT (Ctrl-C) stop the run the same way: its temporary files are removed, one line
+    says so, and the exit code is 128 plus the signal's number (143, 130). An internal error
+    names its type and the line of this package it came through, but not its message, which
+    could quote a value from the extract.
     """
     logs.configure()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, _stop)
     try:
         app()
+    except Stopped as stop:
+        name = signal.Signals(stop.signum).name
+        logs.error(f"stopped by {name}; no file was left half-written and this run's "
+                   "temporary files were removed")  # fmt: skip
+        raise SystemExit(128 + stop.signum) from None
+    except OutputError as exc:  # an output that cannot be written
+        logs.error(f"{exc}; no file was left half-written")
+        raise SystemExit(Exit.OUTPUT) from None
     except OSError as exc:  # an output folder or file that cannot be written
-        err.print(system_refused("write", exc) + "; no file was left half-written")
+        logs.error(system_refused("write", exc) + "; no file was left half-written")
         raise SystemExit(Exit.OUTPUT) from None
     except KeyboardInterrupt:
-        err.print("interrupted; no file was left half-written")
+        logs.error("interrupted; no file was left half-written")
         raise SystemExit(130) from None
     except Exception as exc:
         if os.environ.get(TRACEBACK_ENV) == "1":
@@ -75,7 +105,8 @@ def main() -> None:
         frames = traceback.extract_tb(exc.__traceback__)
         ours = [f for f in frames if Path(f.filename).is_relative_to(PACKAGE)] or frames
         at = f"{Path(ours[-1].filename).name}:{ours[-1].lineno}"
-        err.print(f"[bold red]internal error:[/] {type(exc).__name__} at {escape(at)}; no file "
-                  f"was left half-written. Please report it; {TRACEBACK_ENV}=1 shows the "
-                  "traceback.")  # fmt: skip
+        logs.error(
+            f"internal error: {type(exc).__name__} at {at}; no file was left "
+            f"half-written. Please report it; {TRACEBACK_ENV}=1 shows the traceback."
+        )
         raise SystemExit(Exit.INTERNAL) from None

@@ -13,15 +13,29 @@ from typing import Annotated, TypeVar
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.text import Text
 
-from ehcp_timeliness.errors import InputError
+from ehcp_timeliness.cli import logs
+from ehcp_timeliness.errors import InputError, OutputError, os_error_line
 from ehcp_timeliness.limits import EARLIEST_YEAR, LATEST_YEAR, date_in_range
 from ehcp_timeliness.read.paths import SUFFIXES
+from ehcp_timeliness.text import strip_controls
 from ehcp_timeliness.write.atomic import outputs_among_inputs
 
 # Wider than rich's 80-column fallback when stdout is a file or a pipe (scheduled runs).
 out = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
-err = Console(stderr=True, highlight=False, soft_wrap=True)  # one-line messages
+
+
+def cell(value: object) -> Text:
+    """Text from an extract, a file name or a rules file, as a Rich table cell: shown
+    literally (``[/]`` and ``[link=...]`` are not markup), without ESC sequences or other
+    control characters."""
+    return Text(strip_controls(str(value)))
+
+
+def plain(value: object) -> str:
+    """The same text for use inside a markup string: escaped, without control characters."""
+    return escape(strip_controls(str(value)))
 
 
 class Exit(IntEnum):
@@ -62,11 +76,22 @@ FormatOpt = Annotated[
 ]
 
 
+LogFormatOpt = Annotated[logs.LogFormat, typer.Option(
+    "--log-format", help="Log lines on stderr as plain text (default) or JSON lines, one "
+    "object per line, for a scheduler.")]  # fmt: skip
+LogLevelOpt = Annotated[logs.LogLevel, typer.Option(
+    "--log-level", help="The least severe log lines shown: debug, info (default), warning "
+    "or error.")]  # fmt: skip
+
+
 RulesOpt = Annotated[Path | None, typer.Option(
     "--rules", help="A folder of TOML rule files (or one file) adding to or replacing the "
     "built-in rules by id (see docs/rules.md).")]  # fmt: skip
 StrictOpt = Annotated[bool, typer.Option(
     "--strict", help="Exit 1 when any error-severity finding exists.")]  # fmt: skip
+RawCsvOpt = Annotated[bool, typer.Option(
+    "--raw-csv", help="Write CSV values exactly as read: do not defuse text a spreadsheet "
+    "would run as a formula (for tools that never evaluate formulas).")]  # fmt: skip
 
 
 def parse_date_option(value: str | None, option: str) -> date | None:
@@ -94,19 +119,23 @@ T = TypeVar("T")
 
 
 def run(body: Callable[[], T]) -> T:
-    """Run a step that reads input, turning unreadable input into one line and exit 3."""
+    """Run a step that reads input, turning unreadable input into one line and exit 3 (and an
+    output that cannot be written, where the step writes as it goes, into exit 4)."""
     try:
         return body()
     except typer.Exit:
         raise
     except InputError as exc:
-        err.print(f"[bold red]error:[/] {escape(str(exc))}")
+        logs.error(str(exc))
         raise typer.Exit(Exit.INPUT) from None
+    except OutputError as exc:  # before OSError: an output, not an input, was refused
+        logs.error(f"{exc}; no file was left half-written")
+        raise typer.Exit(Exit.OUTPUT) from None
     except OSError as exc:  # the file system refused: no permission, a device, a lost mount
-        err.print(system_refused("read", exc))
+        logs.error(system_refused("read", exc))
         raise typer.Exit(Exit.INPUT) from None
     except KeyboardInterrupt:
-        err.print("interrupted; no output was written")
+        logs.error("interrupted; no output was written")
         raise typer.Exit(130) from None
 
 
@@ -127,14 +156,13 @@ def refuse_outputs_among_inputs(inputs: list[Path], outputs: list[Path | None]) 
     """Usage error (exit 2), before anything is read, for an output that is an input."""
     problems = outputs_among_inputs(inputs, outputs, SUFFIXES)
     if problems:
-        raise typer.BadParameter("; ".join(problems) + ". Choose another output path.")
+        message = "; ".join(problems) + ". Choose another output path."
+        raise typer.BadParameter(strip_controls(message))
 
 
 def system_refused(verb: str, exc: OSError) -> str:
     """One line for a file the system would not let us read or write."""
-    where = f" {exc.filename}" if exc.filename else ""
-    why = exc.strerror or type(exc).__name__
-    return f"[bold red]error:[/] cannot {verb}{escape(where)}: {escape(why)}"
+    return os_error_line(verb, exc)
 
 
 def say(message: str) -> None:

@@ -9,6 +9,12 @@ import sys
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from rich.console import Console
+from rich.markup import escape
+from rich.status import Status
+
+from ehcp_timeliness.text import strip_controls
+
 LOGGER = "ehcp_timeliness"
 
 
@@ -39,16 +45,73 @@ class _JsonLines(logging.Formatter):
         return json.dumps(line, ensure_ascii=False)
 
 
+class _Spinner(logging.Handler):
+    """On a terminal, a transient spinner naming the stage that is running, so a stage of
+    more than a moment shows progress; it never reaches a file, a pipe or a scheduler's log."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self._status: Status | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        event = getattr(record, "event", None)
+        if event == "start":
+            self._stop()
+            stage = getattr(record, "stage", "working")
+            self._status = Status(f"{stage}...", console=Console(stderr=True))
+            self._status.start()
+        elif event == "end":
+            self._stop()
+
+    def _stop(self) -> None:
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
+
+    def close(self) -> None:
+        self._stop()
+        super().close()
+
+
+class _Plain(logging.Formatter):
+    """The message alone, without control characters: a file name may hold ESC sequences."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return strip_controls(super().format(record))
+
+
+_format = LogFormat.text
+
+
 def configure(fmt: LogFormat = LogFormat.text, level: LogLevel = LogLevel.info) -> None:
     """Send the tool's log records to stderr in ``fmt``, from ``level`` up (replacing any
-    earlier configuration, so a command's options override the defaults)."""
+    earlier configuration, so a command's options override the defaults). On a terminal, in
+    text, stages show a spinner while they run."""
+    global _format
+    _format = fmt
     logger = logging.getLogger(LOGGER)
     for old in list(logger.handlers):
         logger.removeHandler(old)
+        old.close()
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
-        _JsonLines() if fmt is LogFormat.json else logging.Formatter("%(message)s")
-    )
+    handler.setLevel(level.upper())
+    handler.setFormatter(_JsonLines() if fmt is LogFormat.json else _Plain("%(message)s"))
     logger.addHandler(handler)
-    logger.setLevel(level.upper())
+    if fmt is LogFormat.text and sys.stderr.isatty():
+        logger.addHandler(_Spinner())
+    logger.setLevel(logging.DEBUG)
     logger.propagate = False
+
+
+def is_json() -> bool:
+    return _format is LogFormat.json
+
+
+def error(message: str) -> None:
+    """A one-line error: as a JSON line in JSON mode, else ``error: ...`` in red on stderr."""
+    if is_json():
+        logging.getLogger(LOGGER).error(message)
+    else:
+        Console(stderr=True, highlight=False, soft_wrap=True).print(
+            f"[bold red]error:[/] {escape(strip_controls(message))}"
+        )

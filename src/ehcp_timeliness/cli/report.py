@@ -10,16 +10,23 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ehcp_timeliness.analysis import Options, analyse
+from ehcp_timeliness.analysis import Options, analyse, stage
+from ehcp_timeliness.cli import benchmark as bench
+from ehcp_timeliness.cli import logs
 from ehcp_timeliness.cli.common import (
     Exit,
+    LogFormatOpt,
+    LogLevelOpt,
     MappingOpt,
     Paths,
+    RawCsvOpt,
     RulesOpt,
     StrictOpt,
     analysed,
+    cell,
     out,
     parse_date_option,
+    plain,
     refuse_outputs_among_inputs,
     run,
     say,
@@ -100,6 +107,8 @@ def command(
         ),
     ] = None,
     strict: StrictOpt = False,
+    log_format: LogFormatOpt = logs.LogFormat.text,
+    log_level: LogLevelOpt = logs.LogLevel.info,
     xlsx: Annotated[
         Path | None,
         typer.Option(
@@ -130,24 +139,35 @@ def command(
             "--csv-dir", help="Also write each table of the pack as CSV into this folder."
         ),
     ] = None,
+    published: bench.PublishedOpt = None,
+    la: bench.LaOpt = None,
+    compare: bench.CompareOpt = None,
+    neighbours: bench.NeighboursOpt = None,
+    raw_csv: RawCsvOpt = False,
 ) -> None:
     """Report statutory timeliness: met, late, open, overdue and due soon, per rule."""
+    logs.configure(log_format, log_level)
     when = parse_date_option(as_at, "--as-at")
     assert when is not None
     chosen = _period(period, from_, to, when)
-    refuse_outputs_among_inputs(paths, [cases_out, json_file(json_out), xlsx, csv_dir])
+    refuse_outputs_among_inputs([*paths, *([published] if published else [])],
+                                [cases_out, json_file(json_out), xlsx, csv_dir])  # fmt: skip
     rules = run(lambda: load_rules(rules_dir))
     targets = run(lambda: load_targets(targets_file, known=[r.id for r in rules.rules]))
+    spec = bench.published_spec(published, la, compare, neighbours)
     options = Options(as_at=when, period=chosen, due_within=due_within, by=by,
-                      mapping_file=mapping)  # fmt: skip
+                      mapping_file=mapping, published=spec)  # fmt: skip
     with OutputSet() as outputs:
-        sinks = [partial(case_writer, outputs.path(cases_out))] if cases_out else []
+        sinks = [partial(case_writer, outputs.path(cases_out), raw=raw_csv)] if cases_out else []
         analysis = analysed(lambda: analyse(paths, rules, options, case_sinks=sinks))
-        if xlsx is not None or csv_dir is not None:
-            write_board_pack(analysis, targets, outputs, xlsx=xlsx, csv_dir=csv_dir,
-                             council=council, max_detail_rows=max_detail_rows)  # fmt: skip
-        if (target := json_file(json_out)) is not None:
-            write_json(analysis.report, outputs.path(target))
+        with stage("write", analysis.stages) as s:
+            if xlsx is not None or csv_dir is not None:
+                write_board_pack(analysis, targets, outputs, xlsx=xlsx, csv_dir=csv_dir,
+                                 council=council, max_detail_rows=max_detail_rows,
+                                 raw_csv=raw_csv)  # fmt: skip
+            if (target := json_file(json_out)) is not None:
+                write_json(analysis.report, outputs.path(target))
+            s.counts = {"files": len(outputs.pending())}
     for written in outputs.written:
         say(f"wrote {written}")
     if json_out == "-":
@@ -187,7 +207,7 @@ def render(report: Report, validated: Validated, *, breakdown: bool = False) -> 
     rejected = rows - usable
     out.print(
         f"[bold]EHC plan timeliness[/] as at {report.as_at:%d %B %Y}; completed cases counted "
-        f"in {report.period.label} ({report.period.start:%d/%m/%Y} to "
+        f"in {plain(report.period.label)} ({report.period.start:%d/%m/%Y} to "
         f"{report.period.end:%d/%m/%Y})."
     )
     line = f"Input: {rows:,} rows read, {usable:,} usable, {rejected:,} rejected"
@@ -201,7 +221,7 @@ def render(report: Report, validated: Validated, *, breakdown: bool = False) -> 
                  f"Due in {report.due_within_weeks} wk"):  # fmt: skip
         table.add_column(name, justify="left" if name in ("Rule", "Limit") else "right")
     for r in report.rules:
-        table.add_row(r.rule, r.limit, f"{r.completed:,}", f"{r.met:,}", f"{r.late:,}",
+        table.add_row(cell(r.rule), cell(r.limit), f"{r.completed:,}", f"{r.met:,}", f"{r.late:,}",
                       _pct(r.on_time_rate), f"{r.open:,}", f"{r.overdue:,}",
                       f"{r.due_soon:,}")  # fmt: skip
     out.print(table)
@@ -235,7 +255,7 @@ def render(report: Report, validated: Validated, *, breakdown: bool = False) -> 
     trend.add_column("Month")
     rule_ids = [r.rule for r in report.rules]
     for rid in rule_ids:
-        trend.add_column(rid, justify="right")
+        trend.add_column(cell(rid), justify="right")
     by_key = {(pt.month, pt.rule): pt for pt in report.trend}
     for m in months:
         trend.add_row(m, *(_pct(by_key[(m, rid)].on_time_rate) if (m, rid) in by_key else ""
@@ -243,13 +263,13 @@ def render(report: Report, validated: Validated, *, breakdown: bool = False) -> 
     out.print(trend)
 
     if breakdown and report.by:
-        bd = Table(title=f"By {report.by}", title_justify="left")
-        for name in (report.by, "Rule", "Completed", "On time", "Open", "Overdue"):
-            bd.add_column(name, justify="right" if name in ("Completed", "On time", "Open",
-                                                            "Overdue") else "left")  # fmt: skip
+        bd = Table(title=cell(f"By {report.by}"), title_justify="left")
+        numbers = ("Completed", "On time", "Open", "Overdue")
+        for name in (report.by, "Rule", *numbers):
+            bd.add_column(cell(name), justify="right" if name in numbers else "left")
         for g in report.breakdown:
             for r in g.rules:
                 if r.completed or r.open or r.overdue:
-                    bd.add_row(g.value, r.rule, f"{r.completed:,}", _pct(r.on_time_rate),
-                               f"{r.open:,}", f"{r.overdue:,}")  # fmt: skip
+                    bd.add_row(cell(g.value), cell(r.rule), f"{r.completed:,}",
+                               _pct(r.on_time_rate), f"{r.open:,}", f"{r.overdue:,}")  # fmt: skip
         out.print(bd)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from ehcp_timeliness.cli.common import RulesOpt, out, run
+from ehcp_timeliness.cli.common import RulesOpt, cell, out, run
 from ehcp_timeliness.clocks.rules import load_rules
 
 
@@ -16,5 +16,5 @@ def command(rules_dir: RulesOpt = None) -> None:
         table.add_column(name, overflow="fold")
     for r in rules.rules:
         title = r.title if r.enabled else f"{r.title} (disabled)"
-        table.add_row(r.id, title, r.limit_text, r.citation, rules.sources[r.id])
+        table.add_row(*map(cell, (r.id, title, r.limit_text, r.citation, rules.sources[r.id])))
     out.print(table)

@@ -9,7 +9,7 @@ import typer
 
 from ehcp_timeliness.cli.common import AsAtOpt, parse_date_option, say
 from ehcp_timeliness.sample import generate, local_mapping_toml, write_local_xlsx, write_sample
-from ehcp_timeliness.write.atomic import write_atomic
+from ehcp_timeliness.write.atomic import private_tempdir, write_atomic
 
 
 def command(
@@ -36,6 +36,7 @@ def command(
         say(f"wrote {path}")
     if local_xlsx:
         target = outdir / "local" / "casework.xlsx"
-        write_atomic(target, lambda tmp: write_local_xlsx(tmp, *generate(**kwargs)))
+        with private_tempdir(target):  # openpyxl's temporary sheets beside it, not in /tmp
+            write_atomic(target, lambda tmp: write_local_xlsx(tmp, *generate(**kwargs)))
         (outdir / "mapping-example.toml").write_text(local_mapping_toml(), encoding="utf-8")
         say(f"wrote {target} and {outdir / 'mapping-example.toml'}")

@@ -9,19 +9,26 @@ from typing import Annotated, Any
 import pandas as pd
 import typer
 from rich.table import Table
+from rich.text import Text
 
+from ehcp_timeliness.cli import logs
 from ehcp_timeliness.cli.common import (
     AsAtOpt,
     Exit,
     Format,
     FormatOpt,
+    LogFormatOpt,
+    LogLevelOpt,
     MappingOpt,
     Paths,
+    RawCsvOpt,
     StrictOpt,
     as_at_or_today,
-    err,
+    cell,
     out,
+    refuse_outputs_among_inputs,
     run,
+    say,
 )
 from ehcp_timeliness.load import load
 from ehcp_timeliness.validate.checks import Validated
@@ -39,13 +46,18 @@ def command(
     ] = None,
     format: FormatOpt = Format.table,
     strict: StrictOpt = False,
+    log_format: LogFormatOpt = logs.LogFormat.text,
+    log_level: LogLevelOpt = logs.LogLevel.info,
+    raw_csv: RawCsvOpt = False,
 ) -> None:
     """Check extracts and list what is wrong, by file, row and column."""
+    logs.configure(log_format, log_level)
     when = as_at_or_today(as_at)
+    refuse_outputs_among_inputs(paths, [findings_out])
     result = run(lambda: load(paths, mapping_file=mapping, as_at=when))
     if findings_out is not None:
-        write_csv(result.findings, findings_out)
-        err.print(f"wrote {len(result.findings):,} findings to {findings_out}")
+        write_csv(result.findings, findings_out, raw=raw_csv)
+        say(f"wrote {len(result.findings):,} findings to {findings_out}")
     if format is Format.json:  # streamed: a million findings need not be a million models
         for piece in result.json_chunks():
             sys.stdout.write(piece)
@@ -62,7 +74,7 @@ def render(result: Validated, shown: int = SHOWN) -> None:
         summary.add_column(name, justify="left" if name in ("File", "Table") else "right")
     for s in result.summaries:
         summary.add_row(
-            s.file,
+            cell(s.file),
             s.table,
             f"{s.rows_read:,}",
             f"{s.rows_usable:,}",
@@ -81,7 +93,7 @@ def render(result: Validated, shown: int = SHOWN) -> None:
     for code, severity, n in counts.sort_values(["severity", "n"], ascending=[True, False])[
         ["code", "severity", "n"]
     ].itertuples(index=False):
-        by_code.add_row(str(code), str(severity), f"{n:,}")
+        by_code.add_row(cell(code), cell(severity), f"{n:,}")
     out.print(by_code)
     first = Table(title=f"First {min(shown, len(f))} of {len(f):,} findings", title_justify="left")
     for name in ("File", "Row", "Column", "Value", "Code", "Message"):
@@ -89,10 +101,10 @@ def render(result: Validated, shown: int = SHOWN) -> None:
     for file, row, column, value, code, message in f.head(shown)[
         ["file", "row", "column", "value", "code", "message"]
     ].itertuples(index=False):
-        first.add_row(Path(str(file)).name, _blank(row), _blank(column), _blank(value),
-                      str(code), str(message))  # fmt: skip
+        first.add_row(cell(Path(str(file)).name), _blank(row), _blank(column), _blank(value),
+                      cell(code), cell(message))  # fmt: skip
     out.print(first)
 
 
-def _blank(value: Any) -> str:
-    return "" if pd.isna(value) else str(value)
+def _blank(value: Any) -> Text:
+    return cell("" if pd.isna(value) else value)

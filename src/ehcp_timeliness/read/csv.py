@@ -147,10 +147,11 @@ def _header(body: bytes, path: Path) -> list[str]:
             "extract"
         )
     line = body[: end if end >= 0 else len(body)]
-    if b"\0" in line:
+    controls = sum(line.count(bytes([c])) for c in (*range(9), *range(14, 32), 127))
+    if b"\0" in line and controls * 20 > len(line):  # over 5%: not a stray NUL in a header
         raise InputError(
-            f"{path}: binary data (a NUL byte in the first line), not CSV text; if it is "
-            "UTF-16 text without a byte-order mark, save it as CSV UTF-8"
+            f"{path}: binary data (NUL and other control bytes in the first line), not CSV "
+            "text; if it is UTF-16 text without a byte-order mark, save it as CSV UTF-8"
         )
     try:
         text = line.decode("utf-8")

@@ -3,11 +3,16 @@
 .. code-block:: toml
 
     schema_version = 1
+    dimensions = ["Funding Band"]   # other columns to keep as breakdown dimensions
     [columns]
     received_date = "Date Request Received"
     plan_issue_date = ["Final EHCP Issued", "Plan Start Date"]   # one per file, either works
+    team = "Locality Team"          # a known dimension under a local header
     [values.assessment_outcome]
     "No Plan" = "N"
+
+Columns that are neither in the schema, nor known dimensions, nor listed under ``dimensions``
+are not read (see :mod:`ehcp_timeliness.read.dimensions`).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, mo
 
 from ehcp_timeliness.config import describe, read_toml
 from ehcp_timeliness.errors import RulesError
+from ehcp_timeliness.read.dimensions import KNOWN_DIMENSIONS
 from ehcp_timeliness.schema import Kind, columns, normalise_word
 
 
@@ -33,6 +39,8 @@ class Mapping(BaseModel):
     schema_version: int = 1
     columns: dict[str, str | list[str]] = {}
     values: dict[str, dict[str, str]] = {}
+    #: Headers of further columns to keep as breakdown dimensions, under these names.
+    dimensions: list[str] = []
 
     @field_validator("schema_version")
     @classmethod
@@ -44,9 +52,24 @@ class Mapping(BaseModel):
     @field_validator("columns")
     @classmethod
     def _known_columns(cls, v: dict[str, str | list[str]]) -> dict[str, str | list[str]]:
-        unknown = sorted(set(v) - set(_all_columns()))
+        unknown = sorted(set(v) - set(_all_columns()) - set(KNOWN_DIMENSIONS))
+        if "dimensions" in unknown:  # a TOML key after [columns] belongs to [columns]
+            raise ValueError(
+                "dimensions is not a column: put dimensions = [...] before the first [table] "
+                "of the file, beside schema_version"
+            )
         if unknown:
-            raise ValueError(f"unknown canonical column(s): {', '.join(unknown)}")
+            raise ValueError(
+                f"unknown canonical column(s): {', '.join(unknown)} (to keep another column "
+                "as a breakdown dimension, list its header under dimensions)"
+            )
+        return v
+
+    @field_validator("dimensions")
+    @classmethod
+    def _named_dimensions(cls, v: list[str]) -> list[str]:
+        if any(not any(ch.isalnum() for ch in header) for header in v):
+            raise ValueError("dimensions: every entry must be a header with a letter or digit")
         return v
 
     @model_validator(mode="after")

@@ -16,8 +16,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ehcp_timeliness.dates import as_arrow_text, blank_text
+from ehcp_timeliness.read.dimensions import (
+    KNOWN_DIMENSIONS,
+    identifying_reason,
+    safe_dimension_name,
+)
 from ehcp_timeliness.read.mapping import Mapping
-from ehcp_timeliness.schema import IDENTIFYING_HEADERS, TABLES, columns
+from ehcp_timeliness.schema import TABLES, columns
+from ehcp_timeliness.text import strip_controls, strip_controls_arrow
 
 
 @dataclass
@@ -57,6 +63,8 @@ class RawTable:
     blank_rows: int = 0
     notes: list[HeaderNote] = field(default_factory=list)
     malformed: list[tuple[int, str]] = field(default_factory=list)  # (row, what is wrong)
+    #: Column -> positions (into ``data``) of values that held control characters, removed.
+    controls: dict[str, np.ndarray] = field(default_factory=dict)
     row_notes: list[RowNote] = field(default_factory=list)
 
 
@@ -93,50 +101,91 @@ def recognise(headers: list[str], mapping: Mapping, hint: str | None = None) -> 
     return None
 
 
+def _dimension_lookup(mapping: Mapping) -> dict[str, tuple[str, bool]]:
+    """Normalised header -> (dimension name, whether the mapping file names this header)."""
+    lookup: dict[str, tuple[str, bool]] = {}
+    for name, synonyms in KNOWN_DIMENSIONS.items():
+        for alias in (name, *synonyms):
+            lookup[norm_header(alias)] = (name, False)
+        for header in mapping.headers_for(name):  # the mapping wins over built-in synonyms
+            lookup[norm_header(header)] = (name, True)
+    for header in mapping.dimensions:
+        lookup.setdefault(norm_header(header), (header, True))
+    return lookup
+
+
+#: Schema columns of either table, normalised: no dimension may take one's name.
+_SCHEMA_NAMES = {norm_header(c) for t in TABLES for c in columns(t)}
+
+
 def _name_columns(
     headers: list[str], table: str, mapping: Mapping
 ) -> tuple[list[str | None], dict[str, str], list[HeaderNote]]:
-    """Canonical (or kept dimension) name per column position; None drops the column."""
+    """Canonical (or kept dimension) name per column position; None drops the column.
+
+    A column is read when it is a schema column, a known dimension or a dimension the mapping
+    declares (:mod:`.dimensions`); every other column is dropped with a note naming it.
+    """
     lookup = _header_lookup(table, mapping)
+    dims = _dimension_lookup(mapping)
     names: list[str | None] = []
     canonical: dict[str, str] = {}
     notes: list[HeaderNote] = []
-    seen: set[str] = set()
+    taken = set(_SCHEMA_NAMES)
+    renamed: dict[str, str] = {}  # a dimension's own name -> the name it was kept under
+
+    def drop(header: str, code: str, message: str) -> None:
+        notes.append(HeaderNote(header, code, message))
+        names.append(None)
+
     for header in headers:
         key = norm_header(header)
         name = lookup.get(key)
+        dim = dims.get(key)
+        why = identifying_reason(header)
         if not key:
             names.append(None)  # an unnamed column: Excel's stray empty columns
-        elif name is not None and name not in canonical:
-            canonical[name] = header
-            names.append(name)
-        elif name is not None:
-            notes.append(
-                HeaderNote(
-                    header,
-                    "duplicate-column",
-                    f"a second column for {name}; the first, {canonical[name]!r}, is used",
-                )
-            )
-            names.append(None)
-        elif key in IDENTIFYING_HEADERS:
-            notes.append(
-                HeaderNote(
-                    header,
-                    "identifying-column-dropped",
-                    "identifies a child, so it is dropped on read and never reaches an output",
-                )
-            )
-            names.append(None)
-        elif header in seen:  # a second column with the same header: say so, keep the first
-            notes.append(
-                HeaderNote(header, "duplicate-column",
-                           f"a second column headed {header!r}; the first is used")
-            )  # fmt: skip
-            names.append(None)
+        elif name == "person_id" and why is not None:
+            drop(header, "person-id-not-pseudonym",
+                 f"person_id would be read from this column, but its header names {why}; "
+                 "person_id must be a pseudonymous id, so the column is not read")  # fmt: skip
+        elif name is None and dim is None:
+            if why is not None:
+                drop(header, "identifying-column-dropped",
+                     f"its header names {why}, which could identify a child, so it is dropped "
+                     "as it is read and never reaches an output")  # fmt: skip
+            else:
+                drop(header, "unknown-column-dropped",
+                     "neither a schema column nor a known dimension, so it is dropped as it "
+                     "is read; to keep it as a breakdown dimension, list its header under "
+                     "dimensions in the mapping file")  # fmt: skip
+        elif name is None and dim is not None and dim[1] and why is not None:
+            drop(header, "identifying-column-dropped",
+                 f"its header names {why}, which could identify a child, so it is dropped as "
+                 "it is read, although the mapping file lists it under dimensions (rename "
+                 "the column if it holds no such thing)")  # fmt: skip
         else:
-            names.append(header)
-        seen.add(header)
+            if name is None:
+                assert dim is not None
+                name = dim[0]
+            if name in canonical or name in renamed:
+                first = canonical[renamed.get(name, name)]
+                drop(header, "duplicate-column",
+                     f"a second column for {name}; the first, {first!r}, is used")  # fmt: skip
+                continue
+            if name not in columns(table) and dim is not None:
+                safe = safe_dimension_name(name, taken)
+                if safe != name:
+                    notes.append(
+                        HeaderNote(header, "dimension-renamed",
+                                   f"kept as the dimension {safe!r}, because {name!r} is the "
+                                   "name of a column the tool writes or reads itself")
+                    )  # fmt: skip
+                renamed[name] = safe
+                name = safe
+            canonical[name] = header
+            taken.add(norm_header(name))
+            names.append(name)
     return names, canonical, notes
 
 
@@ -150,7 +199,18 @@ def make_table(
     mapping: Mapping,
     malformed: list[tuple[int, str]] | None = None,
 ) -> RawTable:
-    names, canonical, notes = _name_columns(headers, table, mapping)
+    notes: list[HeaderNote] = []
+    clean_headers = [strip_controls(h) for h in headers]
+    for raw_header, header in zip(headers, clean_headers, strict=True):
+        if header != raw_header:
+            notes.append(
+                HeaderNote(header, "control-characters-removed",
+                           "the header held control characters (such as NUL or ESC); they "
+                           "were removed")
+            )  # fmt: skip
+    headers = clean_headers
+    names, canonical, named_notes = _name_columns(headers, table, mapping)
+    notes += named_notes
     for i, header in enumerate(headers):  # values under no header are not read: say so
         if not norm_header(header):
             filled = int((~blank_text(as_arrow_text(data.iloc[:, i]))).sum())
@@ -163,6 +223,12 @@ def make_table(
     keep = [i for i, n in enumerate(names) if n is not None]
     data = data.iloc[:, keep]
     data.columns = [names[i] for i in keep]
+    controls: dict[str, np.ndarray] = {}
+    for name in data.columns:  # as read, so no later stage or output ever sees them
+        cleaned, found = strip_controls_arrow(as_arrow_text(data[name]))
+        if found is not None:
+            data[name] = pd.arrays.ArrowStringArray(cleaned)
+            controls[name] = found
     # Blank rows (every cell empty or spaces, as Excel leaves at the end of a sheet): narrow
     # the candidates column by column, so a full extract costs about one column's check.
     candidates = np.arange(len(data))
@@ -178,6 +244,7 @@ def make_table(
     blank_count = int(blank.sum())
     if blank_count:
         data, rows = data.loc[~blank], rows[~blank]
+        controls = {name: found[~blank] for name, found in controls.items()}
     return RawTable(
         file,
         table,
@@ -188,4 +255,5 @@ def make_table(
         blank_count,
         notes,
         malformed or [],
+        {name: np.flatnonzero(found) for name, found in controls.items()},
     )

@@ -27,6 +27,7 @@ from ehcp_timeliness.read.mapping import Mapping
 from ehcp_timeliness.read.tables import RawTable
 from ehcp_timeliness.schema import TABLES, Kind, columns, normalise_word
 from ehcp_timeliness.validate.findings import CODES, FINDING_COLUMNS, Finding
+from ehcp_timeliness.validate.identifiers import describe, not_pseudonyms, withhold
 
 EARLIEST = np.datetime64("1990-01-01")
 #: Dates that are deadlines, not events, so may lie after the as-at date.
@@ -194,16 +195,26 @@ class _Checker:
     def header(self, column: str) -> pd.Series:
         return self.df["_file"].map({f: h.get(column, column) for f, h in self.headers.items()})
 
-    def add(self, mask, column: str, code: str, message: str | Callable[[np.ndarray], Any]) -> None:
+    def add(
+        self,
+        mask,
+        column: str,
+        code: str,
+        message: str | Callable[[np.ndarray], Any],
+        *,
+        quote: bool = True,
+    ) -> None:
         """Record a finding for each row in ``mask``, naming ``column``'s raw value.
 
         ``message`` is text, or a function of the mask giving one message per flagged row
-        (so that messages are only built for the few rows that need them).
+        (so that messages are only built for the few rows that need them). The value is
+        quoted unless it could identify a child (:func:`.identifiers.withhold`), or
+        ``quote`` is False: then it is described.
         """
         mask = np.asarray(mask, dtype=bool)
         if not mask.any():
             return
-        where = pa.array(mask)
+        raw = self.df[column][mask]
         msg = message if isinstance(message, str) else np.asarray(message(mask))
         self.parts.append(
             _frame(
@@ -211,13 +222,20 @@ class _Checker:
                 self.table,
                 self.df["_row"].to_numpy()[mask],
                 self.header(column)[mask],
-                pc.filter(as_arrow_text(self.df[column]), where),
+                _quotable(raw, self.table, column) if quote else describe(raw),
                 code,
                 msg,
             )
         )
         if CODES[code][0] == "error":
             self.reject |= mask
+
+
+def _quotable(values: pd.Series, table: str, column: str) -> np.ndarray:
+    """Values as a finding may show them: names are withheld except in coded columns and
+    dimensions, whose words ("No Plan - SEN Support", "North East") must stay readable."""
+    spec = columns(table).get(column)
+    return withhold(values, names=spec is not None and spec.kind is not Kind.CODE)
 
 
 def validate(raw: list[RawTable], *, as_at: date, mapping: Mapping | None = None) -> Validated:
@@ -235,6 +253,13 @@ def validate(raw: list[RawTable], *, as_at: date, mapping: Mapping | None = None
         for note in t.row_notes:
             notes.append(_frame(t.file, t.table, note.row, note.column, None, note.code,
                                 note.message))  # fmt: skip
+        for column, where in t.controls.items():
+            notes.append(
+                _frame(t.file, t.table, t.rows[where], t.headers.get(column, column),
+                       _quotable(t.data[column].iloc[where], t.table, column),
+                       "control-characters-removed",
+                       "held control characters (such as NUL or ESC); they were removed")
+            )  # fmt: skip
     out, summaries, parts = {}, [], notes
     # The two tables are independent, and most of the work is in Arrow and numpy kernels that
     # release the GIL, so two threads use both cores of a small machine.
@@ -334,6 +359,18 @@ def _validate_table(table: str, raws: list[RawTable], as_at: date, mapping: Mapp
                 parsed[name] = text.where(~blank)
         if col.required:
             c.add(blank & has_file_cols, name, "missing-value", f"{name} is required")
+
+    shapes = not_pseudonyms(df["person_id"])
+    c.add(
+        pd.notna(shapes),
+        "person_id",
+        "person-id-not-pseudonym",
+        lambda m: (
+            "looks like " + shapes[m] + "; person_id must be a pseudonym, so the row is "
+            "set aside (replace the column with the case-management system's own id)"
+        ),
+        quote=False,
+    )
 
     model = TABLES[table]
     for earlier, later in model.ORDER:

@@ -22,8 +22,18 @@ CODES: dict[str, tuple[Severity, str]] = {
     "malformed-row": ("error", "a CSV row with more cells than the header"),
     "unclosed-quote": ("error", "a CSV line where a quote opens and does not close cleanly"),
     "cell-too-long": ("error", "a cell longer than Excel's 32,767 characters"),
+    "person-id-not-pseudonym": (
+        "error",
+        "a person_id that looks like a UPN, ULN, NHS number, name or date, not a pseudonym",
+    ),
     "outcome-date-pending": ("warning", "an outcome date on an outcome still pending"),
     "identifying-column-dropped": ("warning", "a column identifying a child was dropped"),
+    "unknown-column-dropped": (
+        "warning",
+        "a column that is neither in the schema nor a known or declared dimension was dropped",
+    ),
+    "dimension-renamed": ("warning", "a dimension named like a column the tool writes, renamed"),
+    "control-characters-removed": ("warning", "control characters (NUL, ESC...) were removed"),
     "duplicate-column": ("warning", "two columns in one file hold the same field"),
     "sheet-ignored": ("warning", "a workbook sheet that is neither requests nor plans"),
     "file-not-read": ("warning", "a spreadsheet in a folder in a format this tool does not read"),

@@ -2,7 +2,10 @@
 
 Every file is written to a temporary name beside its target and renamed into place only when
 it is complete. Temporary names are recognisable (``.NAME.ehcp-XXXXXXXX.part``), so a later
-run can clear those a killed run left behind (:func:`clean_stale`).
+run can clear those a killed run left behind (:func:`clean_stale`, which the first temporary
+file in each folder runs). A library's own temporary files (openpyxl's, holding whole sheets)
+go to a private folder beside the target, removed when the write ends
+(:func:`private_tempdir`), never to the system's temporary folder.
 
 :class:`OutputSet` does this for all of a run's files together: each is written to its
 temporary name, and only when every one is complete are they renamed, one after another, so a
@@ -11,8 +14,12 @@ failed run leaves last month's files as they were and never a new file beside an
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
+import signal
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -21,16 +28,29 @@ from types import TracebackType
 
 import pandas as pd
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+from ehcp_timeliness.errors import OutputError, os_error_line
+from ehcp_timeliness.write.csvsafe import defuse_frame
+
 TEMP_MARK = ".ehcp-"
 TEMP_SUFFIX = ".part"
 #: Temporary files older than this are a killed run's debris, never a live run's.
 STALE_AFTER_SECONDS = 24 * 3600
 
 
+#: Folders this process has already cleared of stale temporary files.
+_CLEANED: set[Path] = set()
+
+
 def temp_beside(target: Path) -> Path:
-    """A new, empty temporary file beside ``target``, with normal file permissions."""
+    """A new, empty temporary file beside ``target``, with normal file permissions.
+
+    The first in each folder clears the folder of stale temporary files (:func:`clean_stale`).
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
+    folder = target.parent.resolve()
+    if folder not in _CLEANED:
+        _CLEANED.add(folder)
+        clean_stale([folder])
     fd, tmp = tempfile.mkstemp(
         prefix=f".{target.name}{TEMP_MARK}", suffix=TEMP_SUFFIX, dir=target.parent
     )
@@ -52,6 +72,44 @@ def atomic_path(target: Path) -> Iterator[Path]:
             os.unlink(tmp)
 
 
+@contextmanager
+def private_tempdir(target: Path) -> Iterator[Path]:
+    """A private folder beside ``target`` that is the default for Python's ``tempfile`` while
+    the block runs (where openpyxl's write-only sheets go), removed with all it holds when the
+    block ends, however it ends.
+
+    Its name is recognisable (``.tmp.ehcp-XXXXXXXX.part``) and its mode 0700, so a run killed
+    with SIGKILL leaves it only beside its own outputs, for :func:`clean_stale` to remove.
+    ``tempfile.tempdir`` is process-wide: the block is for the main thread's writing.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=f".tmp{TEMP_MARK}", suffix=TEMP_SUFFIX,
+                                   dir=target.parent))  # fmt: skip
+    previous = tempfile.tempdir
+    tempfile.tempdir = str(folder)
+    try:
+        yield folder
+    finally:
+        tempfile.tempdir = previous
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """SIGINT and SIGTERM wait until the block ends (main thread, POSIX; elsewhere nothing),
+    so that a run's outputs are renamed all or none, then the signal acts."""
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not (
+        threading.main_thread()
+    ):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def _umask() -> int:
     current = os.umask(0)
     os.umask(current)
@@ -63,13 +121,19 @@ def write_atomic(target: Path, write: Callable[[Path], object]) -> None:
         write(tmp)
 
 
-def write_csv(frame: pd.DataFrame, target: Path) -> None:
-    """CSV (UTF-8 with BOM, so Excel opens it right) written atomically."""
-    write_atomic(target, lambda tmp: write_csv_to(frame, tmp))
+def write_csv(frame: pd.DataFrame, target: Path, *, raw: bool = False) -> None:
+    """CSV (UTF-8 with BOM, so Excel opens it right) written atomically; see
+    :func:`write_csv_to`."""
+    write_atomic(target, lambda tmp: write_csv_to(frame, tmp, raw=raw))
 
 
-def write_csv_to(frame: pd.DataFrame, path: Path) -> None:
-    """CSV (UTF-8 with BOM, so Excel opens it right) written straight to ``path``."""
+def write_csv_to(frame: pd.DataFrame, path: Path, *, raw: bool = False) -> None:
+    """CSV (UTF-8 with BOM, so Excel opens it right) written straight to ``path``.
+
+    Text cells and headers a spreadsheet would run as formulas are defused
+    (:mod:`.csvsafe`) unless ``raw``.
+    """
+    frame = frame if raw else defuse_frame(frame)
     frame.to_csv(path, index=False, encoding="utf-8-sig", date_format="%Y-%m-%d")
 
 
@@ -90,19 +154,23 @@ class OutputSet:
         target = Path(target)
         if any(t == target for t, _ in self._pending):
             raise ValueError(f"{target} is named twice among the outputs")
-        tmp = temp_beside(target)
+        try:
+            tmp = temp_beside(target)
+        except OSError as exc:  # a folder that cannot be made, no permission, a full disk
+            raise OutputError(os_error_line("write", exc)) from exc
         self._pending.append((target, tmp))
         return tmp
 
-    @property
-    def targets(self) -> list[Path]:
-        return [t for t, _ in self._pending]
+    def pending(self) -> list[tuple[Path, Path]]:
+        """(target, temporary file) of every output not yet put in place, in order."""
+        return list(self._pending)
 
     def commit(self) -> None:
-        for target, tmp in self._pending:
-            os.replace(tmp, target)
-            self.written.append(target)
-        self._pending = []
+        with _signals_held():  # Ctrl-C or SIGTERM now acts after the last rename, not among them
+            for target, tmp in self._pending:
+                os.replace(tmp, target)
+                self.written.append(target)
+            self._pending = []
 
     def discard(self) -> None:
         for _, tmp in self._pending:
@@ -126,6 +194,15 @@ class OutputSet:
                 self.discard()  # a rename that failed part-way leaves no temporary files
         else:
             self.discard()
+
+
+def sha256_file(path: Path) -> str:
+    """The SHA-256 of a file's contents, read in 1 MB pieces."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def outputs_among_inputs(
@@ -160,7 +237,8 @@ def outputs_among_inputs(
 
 
 def clean_stale(folders: Iterable[Path], *, now: float | None = None) -> list[Path]:
-    """Remove this tool's temporary files older than a day from ``folders``; return them.
+    """Remove this tool's temporary files (and private temporary folders) older than a day
+    from ``folders``; return them.
 
     A run killed with SIGKILL cannot clean up after itself; the next run in the same place
     does. Files younger than a day may belong to a run still going, so they are left.
@@ -172,8 +250,11 @@ def clean_stale(folders: Iterable[Path], *, now: float | None = None) -> list[Pa
             continue
         for path in folder.glob(f".*{TEMP_MARK}*{TEMP_SUFFIX}"):
             try:
-                if now - path.stat().st_mtime > STALE_AFTER_SECONDS:
-                    path.unlink()
+                if now - path.lstat().st_mtime > STALE_AFTER_SECONDS:
+                    if path.is_dir() and not path.is_symlink():
+                        shutil.rmtree(path)
+                    else:
+                        path.unlink()
                     removed.append(path)
             except OSError:  # gone already, or not ours to remove
                 continue

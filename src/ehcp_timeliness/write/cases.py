@@ -3,7 +3,9 @@
 The columns are :data:`~ehcp_timeliness.clocks.engine.CASE_COLUMNS` then every dimension column of
 either table (blank where a case's table lacks it). Cases are gathered straight from the
 validated tables as Arrow columns and formatted on worker threads; the file keeps the order
-the cases are given in.
+the cases are given in. Text cells and headers a spreadsheet would run as formulas are defused
+(:mod:`.csvsafe`) unless ``raw``: once per table for identifiers, once per distinct value for
+rules, statuses and dimensions, never per case.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from ehcp_timeliness.clocks.engine import (
 )
 from ehcp_timeliness.clocks.rules import RuleSet
 from ehcp_timeliness.dates import as_arrow_text
+from ehcp_timeliness.write.csvsafe import defuse_text, defuse_value
 
 #: Most cases formatted as one piece: small enough that both worker threads share the last
 #: rule's cases and the disk writes follow closely, large enough to keep per-piece costs low.
@@ -47,10 +50,11 @@ def _flags(values: pd.Series) -> pa.Array:
     return pa.array(text, type=pa.string(), mask=flag.isna().to_numpy(dtype=bool))
 
 
-def _decode(values: pd.Series) -> pa.Array:
-    """A categorical column as Arrow strings, one lookup per category."""
+def _decode(values: pd.Series, raw: bool) -> pa.Array:
+    """A categorical column as Arrow strings, one lookup (and one defusing) per category."""
     categories = pa.array([str(c) for c in values.cat.categories], type=pa.string())
-    return pc.take(categories, pa.array(values.cat.codes.to_numpy()))
+    return pc.take(categories if raw else defuse_text(categories),
+                   pa.array(values.cat.codes.to_numpy()))  # fmt: skip
 
 
 def _whole(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -65,16 +69,17 @@ class _Gather:
     take copies small integers and the text is looked up from a handful of values.
     """
 
-    def __init__(self, tables: dict[str, pd.DataFrame], rules: RuleSet):
-        self.rules = rules
+    def __init__(self, tables: dict[str, pd.DataFrame], rules: RuleSet, raw: bool = False):
+        self.rules, self.raw = rules, raw
         self.dims = all_dimensions(tables)
         self.columns: dict[str, dict[str, pa.Array]] = {}
+        safe = (lambda arr: arr) if raw else defuse_text
         for name, frame in tables.items():
-            cols = {"person_id": _whole(as_arrow_text(frame["person_id"])),
-                    "record_id": _whole(as_arrow_text(record_ids(frame, name)))}  # fmt: skip
+            cols = {"person_id": safe(_whole(as_arrow_text(frame["person_id"]))),
+                    "record_id": safe(_whole(as_arrow_text(record_ids(frame, name))))}  # fmt: skip
             for d in dimensions(frame, name):
                 text = _whole(as_arrow_text(frame[d].astype("string")))
-                cols[d] = pc.dictionary_encode(text.cast(pa.large_string()))
+                cols[d] = safe(pc.dictionary_encode(text.cast(pa.large_string())))
             self.columns[name] = cols
 
     def table(self, cases: pd.DataFrame) -> pa.Table:
@@ -95,13 +100,13 @@ class _Gather:
         src = pa.array(cases["_src"].to_numpy())
         cols = self.columns[table]
         out = {
-            "rule": _decode(cases["rule"]),
+            "rule": _decode(cases["rule"], self.raw),
             "person_id": pc.take(cols["person_id"], src),
             "record_id": pc.take(cols["record_id"], src),
             "start_date": _dates(cases["start_date"]),
             "due_date": _dates(cases["due_date"]),
             "end_date": _dates(cases["end_date"]),
-            "status": _decode(cases["status"]),
+            "status": _decode(cases["status"], self.raw),
             "days_over": pa.array(cases["days_over"].to_numpy(np.int64)),
             "exception": _flags(cases["exception"]),
         }
@@ -123,7 +128,7 @@ def _quote(name: str) -> str:
 
 @contextmanager
 def case_writer(
-    path: Path, tables: dict[str, pd.DataFrame], rules: RuleSet
+    path: Path, tables: dict[str, pd.DataFrame], rules: RuleSet, *, raw: bool = False
 ) -> Iterator[Callable[[pd.DataFrame], None]]:
     """Stream the case list to ``path``: call the function yielded with each rule's cases.
 
@@ -134,8 +139,9 @@ def case_writer(
     :class:`~ehcp_timeliness.write.atomic.OutputSet`) so the file appears complete or not at
     all. A formatting or disk error is raised when the block ends.
     """
-    gather = _Gather(tables, rules)
-    header = ",".join(_quote(c) for c in CASE_COLUMNS + gather.dims) + "\n"
+    gather = _Gather(tables, rules, raw)
+    names = CASE_COLUMNS + gather.dims
+    header = ",".join(_quote(c if raw else defuse_value(c)) for c in names) + "\n"
 
     def chunk(part: pd.DataFrame) -> bytes:
         table = gather.table(part)
@@ -164,14 +170,22 @@ def case_writer(
 
         try:
             yield add
-        finally:
-            formatted.put(None)  # the disk thread stops after what is queued
+        except BaseException:  # a failure, Ctrl-C or SIGTERM: drop the queued pieces, stop
+            formatters.shutdown(wait=False, cancel_futures=True)
+            formatted.put(None)
+            raise
+        formatted.put(None)  # the disk thread stops after what is queued
         written.result()  # a formatting or disk error raises here
 
 
 def write_cases(
-    cases: pd.DataFrame, tables: dict[str, pd.DataFrame], rules: RuleSet, path: Path
+    cases: pd.DataFrame,
+    tables: dict[str, pd.DataFrame],
+    rules: RuleSet,
+    path: Path,
+    *,
+    raw: bool = False,
 ) -> None:
     """The case list with its details as CSV (UTF-8 with BOM for Excel), written to ``path``."""
-    with case_writer(path, tables, rules) as add:
+    with case_writer(path, tables, rules, raw=raw) as add:
         add(cases)

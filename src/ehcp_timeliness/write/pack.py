@@ -10,7 +10,6 @@ Sheet and column names are fixed, so the pack looks the same month after month.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +26,7 @@ from ehcp_timeliness.report import BACKLOG_BANDS, PLAN_20W, Report, _band
 from ehcp_timeliness.targets import Targets
 from ehcp_timeliness.validate.checks import Validated
 from ehcp_timeliness.validate.findings import CODES
-from ehcp_timeliness.write.atomic import FORMULA_START, OutputSet, write_csv_to
+from ehcp_timeliness.write.atomic import OutputSet, sha256_file, write_csv_to
 
 Format = Literal["text", "date", "month", "percent", "change", "int", "number"]
 #: The most rows Excel holds in a sheet, less the header.
@@ -62,8 +61,15 @@ class Chart:
     kind: Literal["line", "bar", "stacked"]
     title: str
     y_title: str
-    columns: list[str]  # series: columns of the sheet's first block; categories: its first
+    columns: list[str]  # series: columns of the chart's block; categories: its first column
     percent: bool = False
+    #: Which of the sheet's blocks holds the data. A sheet of one block has its charts below
+    #: the table, side by side; a sheet of several has them beside the tables, one under
+    #: another.
+    block: int = 0
+    #: Series drawn dashed (a projection), and a shaded band between two columns (line charts).
+    dashed: list[str] = field(default_factory=list)
+    band: tuple[str, str] | None = None
 
 
 @dataclass
@@ -75,6 +81,8 @@ class Sheet:
     charts: list[Chart] = field(default_factory=list)
     #: Column holding a scorecard status word, to fill red/amber/green beside the word.
     status_column: str | None = None
+    #: A warning shown in bold under the title (a run that crossed a failure threshold).
+    warning: str | None = None
 
 
 #: A capped detail table of cases, and the notes saying what was cut (see ``assemble``).
@@ -92,12 +100,7 @@ class Pack:
 
 def sha256_of(path: str) -> str:
     """SHA-256 of an input file (a workbook's, for one of its sheets)."""
-    real = Path(path.split("[", 1)[0] if path.endswith("]") else path)
-    digest = hashlib.sha256()
-    with open(real, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return sha256_file(Path(path.split("[", 1)[0] if path.endswith("]") else path))
 
 
 def _headline(report: Report, rule: str) -> float | None:
@@ -118,8 +121,10 @@ def assemble(
     council: str,
     max_detail_rows: int,
     workbook_name: str,
+    banner: str | None = None,
 ) -> Pack:
-    """Every sheet of the board pack, in order, from one run's result."""
+    """Every sheet of the board pack, in order, from one run's result. ``banner`` is a warning
+    shown at the top of the first sheet."""
     report, previous, cases = analysis.report, analysis.previous, analysis.cases
     validated, rules = analysis.validated, analysis.rules
     cap = min(max_detail_rows, EXCEL_MAX_ROWS)
@@ -185,6 +190,11 @@ def assemble(
         _data_quality(validated, cap, findings_notes),
         _breakdown(report, targets, by),
     ]
+    if analysis.projections is not None:  # ehcp project --xlsx: the Projections sheet set
+        from ehcp_timeliness.write.projections_sheet import projection_sheets
+
+        sheets += projection_sheets(analysis.projections)
+    sheets[0].warning = banner
     return Pack(sheets, full_lists, findings_csv)
 
 
@@ -471,20 +481,19 @@ def _breakdown(report: Report, targets: Targets, by: str | None) -> Sheet:
                  [Block("Breakdown", frame, formats)], status_column="Status")  # fmt: skip
 
 
-def write_csv_dir(pack: Pack, folder: Path, outputs: OutputSet) -> list[Path]:
+def write_csv_dir(pack: Pack, folder: Path, outputs: OutputSet, *, raw: bool = False) -> list[Path]:
     """Each sheet's tables as CSV (``Sheet.csv``, or ``Sheet - Table.csv`` where a sheet holds
-    several). Text that a spreadsheet would take for a formula gets a leading apostrophe."""
+    several). Text cells and headers a spreadsheet would take for a formula get a leading
+    apostrophe unless ``raw`` (:mod:`.csvsafe`)."""
     written = []
     for sheet in pack.sheets:
         for block in sheet.blocks:
             name = sheet.name if len(sheet.blocks) == 1 else f"{sheet.name} - {block.title}"
             frame = block.frame.copy()
-            for column in frame.columns:
+            for column in frame.columns:  # text by format: a "text" column of numbers too
                 if block.format_of(column) == "text":
-                    text = frame[column].astype("string")
-                    risky = text.str.startswith(FORMULA_START).fillna(False)
-                    frame[column] = text.where(~risky, "'" + text)
+                    frame[column] = frame[column].astype("string")
             target = folder / f"{name}.csv"
-            write_csv_to(frame, outputs.path(target))
+            write_csv_to(frame, outputs.path(target), raw=raw)
             written.append(target)
     return written

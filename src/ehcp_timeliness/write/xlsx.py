@@ -3,14 +3,17 @@
 Real dates with a ``dd/mm/yyyy`` format, rates as fractions with a ``%`` format, counts as
 integers; each table an Excel table with filters; frozen header rows where a sheet holds one
 table; widths from the content; landscape pages one page wide with the header row repeated;
-native charts on the Trend sheet; the scorecard status as a word with a red/amber/green fill
-beside it. Text that Excel would take for a formula is stored as text. The file is written to a
-temporary name beside the target and renamed into place, so a failed run leaves last month's
-pack as it was.
+native charts on the Trend and Benchmark sheets; the scorecard status as a word with a
+red/amber/green fill beside it. Text that Excel would take for a formula is stored as text, and
+control characters, which XML cannot hold, are removed from every text cell (values were
+cleaned as they were read; this covers the rest, such as ``--council`` or a rule's title). The
+file is written to a temporary name beside the target and renamed into place, so a failed run
+leaves last month's pack as it was.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 import warnings
 from pathlib import Path
@@ -20,14 +23,20 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.chart.axis import ChartLines
+from openpyxl.chart.shapes import GraphicalProperties
+from openpyxl.chart.updown_bars import UpDownBars
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 
-from ehcp_timeliness.write.atomic import FORMULA_START, write_atomic
-from ehcp_timeliness.write.pack import Block, Pack, Sheet
+from ehcp_timeliness.dates import as_arrow_text
+from ehcp_timeliness.text import strip_controls, strip_controls_arrow
+from ehcp_timeliness.write.atomic import private_tempdir, write_atomic
+from ehcp_timeliness.write.csvsafe import FORMULA_START
+from ehcp_timeliness.write.pack import Block, Chart, Pack, Sheet
 
 NUMBER_FORMATS = {
     "date": "dd/mm/yyyy",
@@ -51,11 +60,32 @@ def write_pack(pack: Pack, target: Path) -> None:
 
 
 def write_workbook(pack: Pack, path: Path) -> None:
-    """Write the workbook straight to ``path``."""
-    wb = Workbook(write_only=True)
-    for index, sheet in enumerate(pack.sheets):
-        _sheet(wb, sheet, index)
-    wb.save(path)
+    """Write the workbook straight to ``path``.
+
+    openpyxl keeps each write-only sheet in a temporary file until it saves (tens of MB,
+    holding person ids): those go to a private folder beside ``path``, removed when this
+    returns or fails, never to the system's temporary folder.
+    """
+    with private_tempdir(path):
+        wb = Workbook(write_only=True)
+        try:
+            for index, sheet in enumerate(pack.sheets):
+                _sheet(wb, sheet, index)
+            wb.save(path)
+        except BaseException:  # a failure, Ctrl-C or SIGTERM part-way
+            _abandon(wb)
+            raise
+
+
+def _abandon(wb: Workbook) -> None:
+    """Close a failed write-only workbook's sheet streams now, innermost first, so that none
+    is left open to fail with a traceback on stderr when it is garbage-collected at exit."""
+    for ws in wb.worksheets:
+        writer = getattr(ws, "_writer", None)
+        for stream in (getattr(ws, "_rows", None), getattr(writer, "xf", None)):
+            if stream is not None:
+                with contextlib.suppress(Exception):
+                    stream.close()
 
 
 def _widths(sheet: Sheet) -> list[float]:
@@ -84,9 +114,9 @@ def _table_name(sheet: str, index: int) -> str:
     return re.sub(r"[^A-Za-z0-9_]", "_", sheet) + f"_{index + 1}"
 
 
-def _text(ws, value: object) -> object:
-    """A text cell that Excel will never evaluate."""
-    text = str(value)
+def _text(ws, value: object, clean: bool = True) -> object:
+    """A text cell that Excel will never evaluate, without characters XML cannot hold."""
+    text = strip_controls(str(value)) if clean else str(value)
     if text.startswith(FORMULA_START):
         cell = WriteOnlyCell(ws, value=text)
         cell.data_type = "s"
@@ -112,13 +142,11 @@ def _columns(ws, block: Block) -> list[list[object]]:
                     cells.append(cell)
             out.append(cells)
         elif fmt == "text":
-            cells = []
-            for v in values.astype(object).tolist():
-                if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
-                    cells.append(None)
-                else:
-                    cells.append(_text(ws, v))
-            out.append(cells)
+            # Control characters out of the whole column at once (a byte scan when there are
+            # none), rather than a regular expression per cell.
+            texts, _ = strip_controls_arrow(as_arrow_text(values.astype("string")))
+            out.append([None if v is None else _text(ws, v, clean=False)
+                        for v in texts.to_pylist()])  # fmt: skip
         else:
             cells = []
             for v in values.astype(object).tolist():
@@ -144,23 +172,28 @@ def _sheet(wb: Workbook, sheet: Sheet, index: int) -> None:
     ws.page_setup.fitToHeight = 0
 
     single = len(sheet.blocks) == 1
-    first_header = 2 + len(sheet.notes) + 1
+    lines = len(sheet.notes) + (sheet.warning is not None)  # rows between title and table
+    first_header = 2 + lines + 1
     if single:  # write-only sheets emit their views with the first row: freeze now
         ws.freeze_panes = f"A{first_header + 1}"
         ws.print_title_rows = f"{first_header}:{first_header}"
 
-    title = WriteOnlyCell(ws, value=sheet.title)
+    title = WriteOnlyCell(ws, value=strip_controls(sheet.title))
     title.font = Font(bold=True, size=14)
     ws.append([title])
+    if sheet.warning is not None:
+        warning = WriteOnlyCell(ws, value=sheet.warning)
+        warning.font = Font(bold=True, color="9C0006")
+        ws.append([warning])
     for note in sheet.notes:
         ws.append([_text(ws, note)])
     ws.append([])
-    row = 2 + len(sheet.notes) + 1  # the next row to be written
+    row = 2 + lines + 1  # the next row to be written
 
-    first_table: tuple[int, int, Block] | None = None
+    tables: list[tuple[int, int, Block]] = []  # (header row, last row, block) of each block
     for b, block in enumerate(sheet.blocks):
         if not single:
-            heading = WriteOnlyCell(ws, value=block.title)
+            heading = WriteOnlyCell(ws, value=strip_controls(block.title))
             heading.font = Font(bold=True)
             ws.append([heading])
             row += 1
@@ -174,7 +207,7 @@ def _sheet(wb: Workbook, sheet: Sheet, index: int) -> None:
         if len(block.frame):
             ref = f"A{header_row}:{last_col}{row - 1}"
             table = Table(displayName=_table_name(sheet.name, b), ref=ref)
-            table.tableColumns = [TableColumn(id=i + 1, name=str(c))
+            table.tableColumns = [TableColumn(id=i + 1, name=strip_controls(str(c)))
                                   for i, c in enumerate(block.frame.columns)]  # fmt: skip
             table.autoFilter = AutoFilter(ref=ref)
             table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
@@ -184,16 +217,43 @@ def _sheet(wb: Workbook, sheet: Sheet, index: int) -> None:
         else:
             ws.append([_text(ws, "No rows.")])
             row += 1
-        if first_table is None:
-            first_table = (header_row, row - 1, block)
+        tables.append((header_row, row - 1, block))
         if b < len(sheet.blocks) - 1:
             ws.append([])
             row += 1
 
-    if sheet.status_column and first_table is not None:
-        _status_fills(ws, *first_table, sheet.status_column)
-    if sheet.charts and first_table is not None:
-        _charts(ws, sheet, *first_table)
+    if sheet.status_column and tables:
+        _status_fills(ws, *tables[0], sheet.status_column)
+    if sheet.charts and tables:
+        _charts(ws, sheet, tables)
+
+
+def _dash_and_band(ws, chart: LineChart, spec: Chart, names: list[str], header_row: int,
+                   last_row: int, categories: Reference) -> None:  # fmt: skip
+    """Dashed series, and a band between two columns: a second line group holding the band's
+    edges as thin light lines, shaded between by up-down bars with no gap between them (Excel
+    shades them; a viewer without up-down bars still shows the edges)."""
+    for series, name in zip(chart.series, spec.columns, strict=True):
+        series.smooth = False
+        if name in spec.dashed:
+            series.graphicalProperties.line.dashStyle = "dash"
+    if spec.band is None:
+        return
+    shade = LineChart()
+    for name in spec.band:
+        col = names.index(name) + 1
+        shade.add_data(Reference(ws, min_col=col, min_row=header_row, max_row=last_row),
+                       titles_from_data=True)  # fmt: skip
+    shade.set_categories(categories)
+    for series in shade.series:
+        series.smooth = False
+        series.graphicalProperties.line.solidFill = "9DC3E6"
+        series.graphicalProperties.line.width = 9525  # 0.75 pt
+    fill = GraphicalProperties(solidFill="BDD7EE")
+    fill.line.noFill = True
+    shade.upDownBars = UpDownBars(gapWidth=0, upBars=ChartLines(spPr=fill),
+                                  downBars=ChartLines(spPr=fill))  # fmt: skip
+    chart += shade
 
 
 def _status_fills(ws, header_row: int, last_row: int, block: Block, column: str) -> None:
@@ -209,13 +269,22 @@ def _status_fills(ws, header_row: int, last_row: int, block: Block, column: str)
         )  # fmt: skip
 
 
-def _charts(ws, sheet: Sheet, header_row: int, last_row: int, block: Block) -> None:
-    """Charts below the table, side by side, so a printed page stays readable."""
-    if last_row <= header_row:
-        return
-    names = list(block.frame.columns)
-    categories = Reference(ws, min_col=1, min_row=header_row + 1, max_row=last_row)
+#: A chart's size in centimetres, and the rows it spans at Excel's default row height.
+CHART_HEIGHT, CHART_WIDTH = 10, 20
+CHART_ROWS = 21
+
+
+def _charts(ws, sheet: Sheet, tables: list[tuple[int, int, Block]]) -> None:
+    """Native charts: below a sheet's only table, side by side, so a printed page stays
+    readable; beside the tables, one under another, where a sheet holds several."""
+    beside = len(sheet.blocks) > 1
+    right = get_column_letter(max(len(b.frame.columns) for _, _, b in tables) + 2)
+    next_row = tables[0][0]
     for i, spec in enumerate(sheet.charts):
+        header_row, last_row, block = tables[spec.block]
+        if last_row <= header_row:
+            continue
+        names = list(block.frame.columns)
         if spec.kind == "line":
             chart = LineChart()
         else:
@@ -227,15 +296,23 @@ def _charts(ws, sheet: Sheet, header_row: int, last_row: int, block: Block) -> N
         chart.title = spec.title
         chart.y_axis.title = spec.y_title
         chart.x_axis.title = names[0]
-        chart.x_axis.number_format = "mmm yy"
+        if block.format_of(names[0]) in ("date", "month"):
+            chart.x_axis.number_format = "mmm yy"
         chart.y_axis.number_format = "0%" if spec.percent else "#,##0"
         chart.x_axis.delete = False
         chart.y_axis.delete = False
-        chart.height, chart.width = 10, 20
+        chart.height, chart.width = CHART_HEIGHT, CHART_WIDTH
         for name in spec.columns:
             col = names.index(name) + 1
             data = Reference(ws, min_col=col, min_row=header_row, max_row=last_row)
             chart.add_data(data, titles_from_data=True)
+        categories = Reference(ws, min_col=1, min_row=header_row + 1, max_row=last_row)
         chart.set_categories(categories)
+        if isinstance(chart, LineChart):
+            _dash_and_band(ws, chart, spec, names, header_row, last_row, categories)
         chart.legend.position = "b"
-        ws.add_chart(chart, f"{get_column_letter(1 + 5 * i)}{last_row + 3}")
+        if beside:
+            ws.add_chart(chart, f"{right}{next_row}")
+            next_row += CHART_ROWS
+        else:
+            ws.add_chart(chart, f"{get_column_letter(1 + 5 * i)}{last_row + 3}")
