@@ -3,18 +3,15 @@
 Issue 12 rebuilt as a test: hypothesis mutates slices of the sample extract (CSV: byte flips,
 truncation, inserted quotes, line breaks and NULs, header edits, encoding swaps, duplicated rows,
 a huge cell; XLSX: the same on the sheet's XML, or on the zip itself) and runs each mutant
-through ``ehcp validate --format json --findings-out`` and ``ehcp report --json`` via the
-console script's ``main()``. Every run must:
+through ``ehcp validate`` (JSON with ``--findings-out``, and the console table) and ``ehcp
+report --json - --cases-out --csv-dir`` via the console script's ``main()``. Every run must:
 
 * exit 0 or 3 (a finding, or one line naming the file), never 5 (an internal error);
 * account for every row: rows read = usable + rejected, and rows read + blank rows agrees with
   an independent count of the file's physical records (CSV: its lines, less those a quote can
   have joined; XLSX: openpyxl's non-blank rows below the header);
-* let no planted identifier (a surname and a UPN column, dropped on read) reach any output.
-
-The outputs scanned are those that carry no dimension values (JSON, console, findings CSV):
-until unknown columns stop being dimensions (issue 12's privacy half), a mutation that renames
-an identifying header turns it into a dimension, which the case list and pack carry.
+* let no planted identifier (a surname and a UPN column, dropped on read, even when a
+  mutation renames their headers) reach any output: stdout, stderr or any CSV written.
 
 ``EHCP_FUZZ=long`` runs 400 examples of each kind instead of CI's 25.
 """
@@ -77,15 +74,20 @@ def run(argv: list[str]) -> tuple[int, str, str]:
 
 
 def check_run(path: Path, tmp: Path) -> dict | None:
-    """Validate and report ``path``; the validate JSON when it was read (exit 0)."""
-    findings = tmp / "findings.csv"
+    """Validate (JSON, findings CSV, console) and report (JSON, case list, CSV folder) ``path``;
+    the validate JSON when it was read (exit 0)."""
+    out = tmp / "out"
     code, stdout, stderr = run(["validate", str(path), "--as-at", "2025-03-31", "--format",
-                                "json", "--findings-out", str(findings)])  # fmt: skip
+                                "json", "--findings-out", str(out / "findings.csv")])  # fmt: skip
     assert code in (0, 3), stderr[-2000:]
-    seen = stdout + stderr + (findings.read_text("utf-8-sig") if findings.exists() else "")
-    report_code, *printed = run(["report", str(path), "--as-at", "2025-03-31", "--json", "-"])
+    console = run(["validate", str(path), "--as-at", "2025-03-31"])
+    assert console[0] == code, console[2][-2000:]
+    report_code, *printed = run(["report", str(path), "--as-at", "2025-03-31", "--json", "-",
+                                 "--cases-out", str(out / "cases.csv"), "--csv-dir",
+                                 str(out / "csv")])  # fmt: skip
     assert report_code == code, printed[1][-2000:]
-    seen += "".join(printed)
+    seen = stdout + stderr + console[1] + console[2] + "".join(printed)
+    seen += "".join(f.read_text("utf-8-sig") for f in out.rglob("*.csv"))
     for token in PLANTED:
         assert token not in seen, f"planted {token} reached an output"
     if code != 0:
@@ -107,9 +109,12 @@ def csv_mutant(draw) -> bytes:
     rows = [list(r) for r in BASES[draw(st.sampled_from(sorted(BASES)))]]
     edits = draw(st.lists(st.sampled_from(["header", "duplicate", "long"]), max_size=2))
     for edit in edits:
-        if edit == "header":  # only the extract's own headers: see the module's notes
-            i = draw(st.integers(2, len(rows[0]) - 1))
-            rows[0][i] = draw(st.sampled_from(["", rows[0][2], "x" * 50, "Team", "déjà vu"]))
+        if edit == "header":
+            i = draw(st.integers(0, len(rows[0]) - 1))
+            names = ["", "x" * 50, "déjà vu", rows[0][i][::-1]]
+            if i >= 2:  # an identifying column renamed person_id or Team would be read as one
+                names += [rows[0][2], "Team"]
+            rows[0][i] = draw(st.sampled_from(names))
         elif edit == "duplicate":
             rows.insert(draw(st.integers(1, len(rows))), rows[draw(st.integers(1, len(rows) - 1))])
         else:

@@ -227,3 +227,10 @@ def test_inserted_nul_bytes_after_the_header_do_not_crash(write):
     text = HEADER + "".join(ROWS[:3]) + "P\x009,2024-01-02,No\x00rth\n"
     result = load([write("r.csv", text)], as_at=AS_AT)
     accounted(result, 4)
+
+
+def test_a_header_that_ran_into_the_data_exits_3_without_quoting_it(write):
+    path = write("r.csv", "person_id,received_date,team P1,2024-01-02,North\n" + ROWS[1])
+    code, err = exit_code(path)
+    assert code == 3 and "header cell 4 is a date, so the header row holds data" in err
+    assert "North" not in err

@@ -182,3 +182,10 @@ def test_a_cell_past_excels_limit_is_a_finding_and_its_row_accounted(tmp_path):
     assert f[["row", "column", "code"]].values.tolist() == [[2, "team", "cell-too-long"]]
     s = result.summaries[0]
     assert (s.rows_read, s.rows_usable, s.rows_rejected) == (5, 4, 1)
+
+
+def test_a_sheet_named_requests_whose_header_row_is_data_exits_3(tmp_path):
+    path = edit(book(tmp_path / "b.xlsx"), SHEET,
+                lambda d: re.sub(rb'<row r="1">.*?</row>', b"", d, count=1))  # fmt: skip
+    code, err = cli(path)
+    assert code == 3 and "header cell 2 is a date" in err and "P0" not in err

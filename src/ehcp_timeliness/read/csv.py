@@ -166,6 +166,7 @@ def _header(body: bytes, path: Path) -> list[str]:
             f"{path}: the header has {len(headers):,} columns; an extract has at most "
             f"{MAX_COLUMNS:,}"
         )
+    check_header(headers, str(path))
     for i, header in enumerate(headers, start=1):
         if len(header) > MAX_HEADER_CHARS:
             raise InputError(
@@ -173,6 +174,21 @@ def _header(body: bytes, path: Path) -> list[str]:
                 f"most {MAX_HEADER_CHARS:,}: not a CSV extract"
             )
     return headers
+
+
+_DATE_CELL = re.compile(r"\s*(\d{4}-\d{1,2}-\d{1,2}([ T]00:00(:00)?)?|\d{1,2}/\d{1,2}/\d{4})\s*")
+
+
+def check_header(headers: list[str], where: str) -> None:
+    """Refuse a header row holding a date: the header has run into the data (a lost line
+    break, a deleted header row), and findings name columns by their headers, so the row's
+    values would be quoted as column names."""
+    for i, header in enumerate(headers, start=1):
+        if _DATE_CELL.fullmatch(header):
+            raise InputError(
+                f"{where}: header cell {i} is a date, so the header row holds data (a line "
+                "break after the header lost, or the header row deleted?)"
+            )
 
 
 def _decode(body: bytes, bom: bool) -> tuple[str, list[tuple[int, str]]]:

@@ -45,7 +45,7 @@ from ehcp_timeliness.limits import (
     MAX_XLSX_XML_BYTES_ENV,
     from_env,
 )
-from ehcp_timeliness.read.csv import long_cells
+from ehcp_timeliness.read.csv import check_header, long_cells
 from ehcp_timeliness.read.mapping import Mapping
 from ehcp_timeliness.read.tables import HeaderNote, RawTable, make_table, recognise
 from ehcp_timeliness.schema import TABLES
@@ -413,6 +413,7 @@ def _sheet_table(
     table = recognise(headers, mapping, hint if hint in TABLES else None)
     if table is None:
         return None
+    check_header(headers, where)
     body = grid[index + 1 :]
     width = len(headers)
     columns = list(zip(*body, strict=True)) if body else [() for _ in range(width)]
