@@ -13,6 +13,12 @@ report --json - --cases-out --csv-dir`` via the console script's ``main()``. Eve
 * let no planted identifier (a surname and a UPN column, dropped on read, even when a
   mutation renames their headers) reach any output: stdout, stderr or any CSV written.
 
+In a workbook every cell has its own address, so cutting XML between two cells can splice a
+surname onto the end of a coded cell in another column ("0Quuxworthington29"), which a
+finding then quotes as the unknown code: no reader can tell that apart from a local code.
+XLSX mutants are therefore held to the identifiers findings withhold wherever they appear
+(the UPN); in a CSV such a splice makes a row of the wrong width, set aside unquoted.
+
 ``EHCP_FUZZ=long`` runs 400 examples of each kind instead of CI's 25.
 """
 
@@ -73,7 +79,7 @@ def run(argv: list[str]) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-def check_run(path: Path, tmp: Path) -> dict | None:
+def check_run(path: Path, tmp: Path, planted: list[str] = PLANTED) -> dict | None:  # noqa: B006
     """Validate (JSON, findings CSV, console) and report (JSON, case list, CSV folder) ``path``;
     the validate JSON when it was read (exit 0)."""
     out = tmp / "out"
@@ -88,7 +94,7 @@ def check_run(path: Path, tmp: Path) -> dict | None:
     assert report_code == code, printed[1][-2000:]
     seen = stdout + stderr + console[1] + console[2] + "".join(printed)
     seen += "".join(f.read_text("utf-8-sig") for f in out.rglob("*.csv"))
-    for token in PLANTED:
+    for token in planted:
         assert token not in seen, f"planted {token} reached an output"
     if code != 0:
         assert stderr.count("\n") == 1 and stderr.startswith(f"error: {path}")  # one line
@@ -263,7 +269,7 @@ def test_xlsx_mutants(data, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("xlsx")
     path = tmp / "extract.xlsx"
     path.write_bytes(data)
-    report = check_run(path, tmp)
+    report = check_run(path, tmp, planted=[UPN])
     if report is None:
         return
     expected = non_blank_rows(path)
