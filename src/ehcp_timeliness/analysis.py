@@ -30,6 +30,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ehcp_timeliness.benchmark import Benchmark, PublishedSpec, compare_published
 from ehcp_timeliness.clocks.engine import (
@@ -40,7 +42,9 @@ from ehcp_timeliness.clocks.engine import (
     evaluate_rules,
 )
 from ehcp_timeliness.clocks.rules import RuleSet
+from ehcp_timeliness.dates import as_arrow_text
 from ehcp_timeliness.errors import OutputError, os_error_line
+from ehcp_timeliness.limits import MAX_DIMENSION_VALUES
 from ehcp_timeliness.load import finish, read_all
 from ehcp_timeliness.project.models import Projections
 from ehcp_timeliness.project.options import ProjectionOptions
@@ -68,6 +72,32 @@ class UnknownDimension(ValueError):
             f"{by!r} is not a column of the extract (dimensions: "
             f"{', '.join(sorted(known)) or 'none'})"
         )
+
+
+class TooManyValues(UnknownDimension):
+    """``by`` names a column with more distinct values than a breakdown can show."""
+
+    def __init__(self, by: str, count: int):
+        self.by, self.count = by, count
+        ValueError.__init__(
+            self,
+            f"{by!r} has {count:,} distinct values; a breakdown takes a column with at most "
+            f"{MAX_DIMENSION_VALUES:,} (a team, a need, a setting), not one per case",
+        )
+
+
+def distinct_values(tables: dict[str, pd.DataFrame], column: str, stop: int) -> int:
+    """How many distinct non-blank values ``column`` has across the tables, counting no
+    further than ``stop`` + 1 (enough to know it is past a limit)."""
+    seen: pa.Array | None = None
+    for frame in tables.values():
+        if column not in frame.columns:
+            continue
+        values = pc.unique(pc.drop_null(as_arrow_text(frame[column])))
+        seen = values if seen is None else pc.unique(pa.concat_arrays([seen, values]))
+        if len(seen) > stop:
+            break
+    return 0 if seen is None else len(seen)
 
 
 @dataclass(frozen=True)
@@ -174,7 +204,9 @@ def analyse(
     """Run the pipeline on the extract files (or folders of them) in ``paths``.
 
     Raises :class:`~ehcp_timeliness.errors.InputError` for input that cannot be read at all,
-    :class:`UnknownDimension` for a ``by`` the extract lacks, and ``ValueError`` for a
+    :class:`UnknownDimension` for a ``by`` the extract lacks (:class:`TooManyValues`, one of
+    them, for a ``by`` with more than ``MAX_DIMENSION_VALUES`` distinct values; the default
+    ``team`` breakdown is then dropped with a warning instead), and ``ValueError`` for a
     malformed period.
     """
     stages: list[StageLog] = []
@@ -201,6 +233,14 @@ def analyse(
         by = DEFAULT_DIMENSION
     elif by is not None and by not in known:
         raise UnknownDimension(by, known)
+    if by is not None:  # a breakdown by a column of ids would be one group per case
+        count = distinct_values(validated.tables, by, MAX_DIMENSION_VALUES)
+        if count > MAX_DIMENSION_VALUES and options.by is not None:
+            raise TooManyValues(by, count)
+        if count > MAX_DIMENSION_VALUES:
+            log.warning(f"no breakdown: {by} has more than {MAX_DIMENSION_VALUES:,} distinct "
+                        "values")  # fmt: skip
+            by = None
     with stage("evaluate", stages) as s:
         parts = []
         try:

@@ -326,7 +326,7 @@ def run_job(job_plan: Plan) -> RunResult:
     """
     job, outputs_at = job_plan.job, job_plan.outputs
     rules: RuleSet = load_rules(job_plan.rules)
-    targets: Targets = load_targets(job_plan.targets)
+    targets: Targets = load_targets(job_plan.targets, known=[r.id for r in rules.rules])
     unknown = sorted(set(job.fail.required_rules) - {r.id for r in rules.enabled})
     if unknown:
         raise JobError(f"{job_plan.job_file}: fail.required_rules: no rule in force is "

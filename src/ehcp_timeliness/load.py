@@ -20,7 +20,7 @@ from ehcp_timeliness.errors import InputError
 from ehcp_timeliness.read.blade import read_blade, split_blade
 from ehcp_timeliness.read.csv import read_csv
 from ehcp_timeliness.read.mapping import Mapping, load_mapping
-from ehcp_timeliness.read.paths import expand, is_xml
+from ehcp_timeliness.read.paths import expand_noting, is_xml
 from ehcp_timeliness.read.pseudonym import PseudonymKey, resolve_key
 from ehcp_timeliness.read.sen2 import read_sen2
 from ehcp_timeliness.read.sen2_data import (
@@ -85,7 +85,8 @@ def read_all(
             key = resolve_key(pseudonym_key_file)
         return key
 
-    exports, files = split_blade(expand(paths))
+    files, file_notes = expand_noting(paths)
+    exports, files = split_blade(files)
     for export in exports:
         returns.append(read_blade(export, keyed()))
     for path in files:
@@ -114,6 +115,8 @@ def read_all(
             "ids are random for this run and will not match another run's",
         )  # fmt: skip
         found.append(notes.frame())
+    if raw:
+        raw[0].notes.extend(file_notes)  # findings about whole files ride on the first table
     return Inputs(raw, when, source, returns, found)
 
 

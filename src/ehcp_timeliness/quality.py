@@ -88,6 +88,9 @@ def _why_unusable(analysis: Analysis, tables: list[str]) -> str:
             else "name the headers with --mapping (see docs/extract-format.md)"
         )
         return f"no column was recognised as {columns}; {hint} Run ehcp validate to see why."
+    read = sum(s.rows_read for s in analysis.validated.summaries if s.table in tables)
+    if not read:
+        return "its files hold a header and no rows."
     return "every row was rejected; run ehcp validate to see why."
 
 

@@ -27,6 +27,7 @@ from ehcp_timeliness.clocks.engine import (
 )
 from ehcp_timeliness.clocks.rules import RuleSet
 from ehcp_timeliness.dates import add_months
+from ehcp_timeliness.limits import EARLIEST_YEAR, LATEST_YEAR, date_in_range
 from ehcp_timeliness.measures import DfeMeasure, request_decisions, review_decisions
 from ehcp_timeliness.validate.checks import TableSummary, Validated
 
@@ -79,8 +80,28 @@ def _whole_months(start: date, end: date) -> int | None:
 
 def parse_period(text: str | None, as_at: date) -> Period:
     """``2024`` calendar year; ``2024-25`` financial year (April to March); ``2024-Q1``
-    quarter; ``2024-03`` month; ``rolling-12`` (the default) the 12 months to the as-at date."""
+    quarter; ``2024-03`` month; ``rolling-12`` (the default) the 12 months to the as-at date.
+
+    ``ValueError`` for anything else, and for a period (or the one before it, which reports
+    compare with) outside the years ``EARLIEST_YEAR`` to ``LATEST_YEAR``.
+    """
+    if not date_in_range(as_at):
+        raise ValueError(f"the as-at date {as_at} is outside {EARLIEST_YEAR} to {LATEST_YEAR}")
+    period = _parse_period(text, as_at)
+    if not (date_in_range(period.start) and date_in_range(period.end)):
+        raise ValueError(
+            f"{text!r} lies outside the years this tool counts ({EARLIEST_YEAR} to {LATEST_YEAR})"
+        )
+    return period
+
+
+def _parse_period(text: str | None, as_at: date) -> Period:
     text = (text or "rolling-12").strip()
+    if (year := re.match(r"(?i)(?:fy)?(\d{4})", text)) and not (
+        EARLIEST_YEAR <= int(year[1]) <= LATEST_YEAR
+    ):  # before any arithmetic: the years past 9999 are not dates
+        raise ValueError(f"{text!r} lies outside the years this tool counts ({EARLIEST_YEAR} to "
+                         f"{LATEST_YEAR})")  # fmt: skip
     if m := re.fullmatch(r"\d{4}", text):
         y = int(text)
         return Period(label=text, start=date(y, 1, 1), end=date(y, 12, 31))
@@ -98,6 +119,8 @@ def parse_period(text: str | None, as_at: date) -> Period:
                       end=_shift(start, 3) - timedelta(days=1))  # fmt: skip
     if m := re.fullmatch(r"rolling-?(\d+)", text, re.IGNORECASE):
         months = int(m[1])
+        if not 1 <= months <= 999:
+            raise ValueError(f"{text!r}: a rolling period is 1 to 999 months")
         start = _shift(as_at, -months) + timedelta(days=1)
         return Period(label=f"{months} months to {as_at:%d %b %Y}", start=start, end=as_at)
     raise ValueError(

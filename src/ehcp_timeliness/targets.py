@@ -27,6 +27,7 @@ and 44.4% for ``dfe-review-decisions``. Every other measure defaults to 0.90.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
 
@@ -59,7 +60,7 @@ FILE_SOURCE = "local target"
 
 
 class Targets(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     schema_version: Literal[1] = 1
     amber_within: float = Field(0.10, ge=0, le=1)
@@ -85,7 +86,9 @@ class Targets(BaseModel):
         return "Below target" if rate >= target - self.amber_within else "Well below"
 
 
-def load_targets(path: Path | None) -> Targets:
+def load_targets(path: Path | None, known: Iterable[str] | None = None) -> Targets:
+    """The targets in ``path`` (defaults without one). With ``known`` (the ids of the rules in
+    force), a target for any other id is an error: it would silently set nothing."""
     if path is None:
         return Targets()
     data = read_toml(path, "targets")
@@ -96,6 +99,13 @@ def load_targets(path: Path | None) -> Targets:
     bad = {k: v for k, v in targets.targets.items() if not 0 <= v <= 1}
     if bad:
         raise RulesError(f"{path}: targets are fractions between 0 and 1: {bad}")
+    if known is not None:
+        unknown = sorted(set(targets.targets) - set(known))
+        if unknown:
+            raise RulesError(
+                f"{path}: [targets] {', '.join(unknown)}: no rule in force has this id "
+                f"(rules: {', '.join(sorted(known))})"
+            )
     unsourced = sorted(set(targets.sources) - set(targets.targets))
     if unsourced:
         raise RulesError(f"{path}: [sources] names {', '.join(unsourced)}, which [targets] does "

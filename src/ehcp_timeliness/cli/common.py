@@ -17,6 +17,7 @@ from rich.text import Text
 
 from ehcp_timeliness.cli import logs
 from ehcp_timeliness.errors import InputError, OutputError, os_error_line
+from ehcp_timeliness.limits import EARLIEST_YEAR, LATEST_YEAR, date_in_range
 from ehcp_timeliness.read.paths import SUFFIXES
 from ehcp_timeliness.text import strip_controls
 from ehcp_timeliness.write.atomic import outputs_among_inputs
@@ -110,10 +111,16 @@ def parse_date_option(value: str | None, option: str) -> date | None:
     if value is None:
         return None
     try:
-        return datetime.strptime(value, "%Y-%m-%d").date()
+        day = datetime.strptime(value, "%Y-%m-%d").date()
     except ValueError:
         raise typer.BadParameter(f"{value!r} is not a date in YYYY-MM-DD form",
                                  param_hint=option) from None  # fmt: skip
+    if not date_in_range(day):
+        raise typer.BadParameter(
+            f"{value} is outside the years this tool counts ({EARLIEST_YEAR} to {LATEST_YEAR})",
+            param_hint=option,
+        )
+    return day
 
 
 def as_at_or_today(value: str | None) -> date:

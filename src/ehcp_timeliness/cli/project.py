@@ -240,7 +240,7 @@ def command(
                        backtest_step)  # fmt: skip
     refuse_outputs_among_inputs(paths, [json_file(json_out), xlsx, csv_dir])
     rules = run(lambda: load_rules(rules_dir))
-    targets = run(lambda: load_targets(targets_file))
+    targets = run(lambda: load_targets(targets_file, known=[r.id for r in rules.rules]))
     analysis_options = Options(as_at=when, mapping_file=mapping, projection=options)
     analysis = analysed(lambda: analyse(paths, rules, analysis_options))
     projections = analysis.projections

@@ -35,6 +35,7 @@ from ehcp_timeliness.cli.common import (
     say_as_at,
 )
 from ehcp_timeliness.clocks.rules import load_rules
+from ehcp_timeliness.limits import MAX_DUE_WITHIN_WEEKS
 from ehcp_timeliness.quality import banner, check
 from ehcp_timeliness.report import Period, Report, parse_period
 from ehcp_timeliness.targets import load_targets
@@ -93,6 +94,7 @@ def command(
         typer.Option(
             "--due-within",
             min=1,
+            max=MAX_DUE_WITHIN_WEEKS,
             metavar="WEEKS",
             help="Count open cases falling due within this many weeks of the as-at date.",
         ),
@@ -168,7 +170,7 @@ def command(
     refuse_outputs_among_inputs([*paths, *([published] if published else [])],
                                 [cases_out, json_file(json_out), xlsx, csv_dir])  # fmt: skip
     rules = run(lambda: load_rules(rules_dir))
-    targets = run(lambda: load_targets(targets_file))
+    targets = run(lambda: load_targets(targets_file, known=[r.id for r in rules.rules]))
     spec = bench.published_spec(published, la, compare, neighbours)
     options = Options(as_at=when, period=chosen, due_within=due_within, by=by,
                       mapping_file=mapping, published=spec,

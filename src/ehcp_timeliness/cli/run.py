@@ -81,8 +81,8 @@ def _check_files(resolved: Plan) -> None:
     for path in resolved.inputs:
         if not path.exists():
             raise InputError(f"{resolved.job_file}: inputs: {path} does not exist")
-    load_rules(resolved.rules)
-    load_targets(resolved.targets)
+    rules = load_rules(resolved.rules)
+    load_targets(resolved.targets, known=[r.id for r in rules.rules])
     load_mapping(resolved.mapping)
 
 

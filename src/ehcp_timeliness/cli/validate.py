@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -66,8 +67,10 @@ def command(
     if findings_out is not None:
         write_csv(result.findings, findings_out, raw=raw_csv)
         say(f"wrote {len(result.findings):,} findings to {findings_out}")
-    if format is Format.json:
-        typer.echo(result.report().model_dump_json(indent=2))
+    if format is Format.json:  # streamed: a million findings need not be a million models
+        for piece in result.json_chunks():
+            sys.stdout.write(piece)
+        sys.stdout.write("\n")
     else:
         render(result)
     if strict and result.has_errors:

@@ -15,24 +15,34 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ehcp_timeliness.config import describe, parse_toml
+from ehcp_timeliness.config import describe, parse_toml, read_text
 from ehcp_timeliness.errors import RulesError
 from ehcp_timeliness.history import TRANSFER_MONTHS, History
+from ehcp_timeliness.limits import (
+    MAX_LIMIT_DAYS,
+    MAX_LIMIT_MONTHS,
+    MAX_LIMIT_WEEKS,
+    MAX_RULE_FILES,
+    MAX_RULES,
+)
 from ehcp_timeliness.schema import Kind, columns
 
 SCHEMA_VERSION = 1
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    # strict: TOML has real integers, booleans and strings, so ``weeks = "14"`` or
+    # ``weeks = 1e15`` is a mistake to report, not a value to coerce.
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, strict=True)
 
 
 class Limit(_Strict):
-    """Exactly one of weeks, days or months."""
+    """Exactly one of weeks, days or months, each at most ten years (so a due date is always a
+    real date)."""
 
-    weeks: int | None = Field(None, gt=0)
-    days: int | None = Field(None, gt=0)
-    months: int | None = Field(None, gt=0)
+    weeks: int | None = Field(None, gt=0, le=MAX_LIMIT_WEEKS)
+    days: int | None = Field(None, gt=0, le=MAX_LIMIT_DAYS)
+    months: int | None = Field(None, gt=0, le=MAX_LIMIT_MONTHS)
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Limit:
@@ -267,24 +277,45 @@ def builtin_files() -> list[tuple[str, str]]:
 def load_rules(extra: Path | None = None) -> RuleSet:
     """The built-in rules, then any in ``extra`` (a folder of TOML files, or one file).
 
-    A rule in ``extra`` with the id of a built-in rule replaces it; others are added.
+    A rule in ``extra`` with the id of a built-in rule replaces it; others are added. An id
+    given twice in one file, or in two of the files in ``extra``, is an error, as is a folder
+    of more than ``MAX_RULE_FILES`` files or more than ``MAX_RULES`` rules in force.
     """
     rules: dict[str, Rule] = {}
     sources: dict[str, str] = {}
     files = [(Path(name), text) for name, text in builtin_files()]
+    builtin = len(files)
     if extra is not None:
         extra = Path(extra)
         if extra.is_dir():
             paths = sorted(extra.glob("*.toml"))
             if not paths:
                 raise RulesError(f"{extra}: no .toml rule files in this folder")
+            if len(paths) > MAX_RULE_FILES:
+                raise RulesError(f"{extra}: {len(paths):,} rule files; a rules folder holds at "
+                                 f"most {MAX_RULE_FILES:,}")  # fmt: skip
         elif extra.is_file():
             paths = [extra]
         else:
             raise RulesError(f"{extra}: no such rules folder or file")
-        files += [(p, p.read_text(encoding="utf-8-sig")) for p in paths]
-    for path, text in files:
+        files += [(p, read_text(p, "rules")) for p in paths]
+    local: dict[str, str] = {}  # id -> the file in ``extra`` that gave it
+    for number, (path, text) in enumerate(files):
+        seen: set[str] = set()
         for rule in _read(path, text).rule:
+            if rule.id in seen:
+                raise RulesError(f"{path}: rule {rule.id} is given twice in this file")
+            seen.add(rule.id)
+            if number >= builtin and rule.id in local:
+                raise RulesError(
+                    f"{path}: rule {rule.id} is also given in {local[rule.id]}; an id may "
+                    "replace a built-in rule, but only in one file"
+                )
+            if number >= builtin:
+                local[rule.id] = str(path)
             rules[rule.id] = rule
             sources[rule.id] = str(path)
+            if len(rules) > MAX_RULES:
+                raise RulesError(f"{path}: more than {MAX_RULES:,} rules in force; that is the "
+                                 "most a run takes")  # fmt: skip
     return RuleSet(rules=list(rules.values()), sources=sources)

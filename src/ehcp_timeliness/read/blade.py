@@ -15,17 +15,14 @@ its own file and row.
 
 from __future__ import annotations
 
-import codecs
-import csv
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from ehcp_timeliness.errors import InputError
-from ehcp_timeliness.read.csv import _NOT_UTF8, _csv_exact, _csv_fast, _decode
+from ehcp_timeliness.read.csv import Cells, read_cells
 from ehcp_timeliness.read.pseudonym import PseudonymKey
 from ehcp_timeliness.read.sen2_data import (
     Module,
@@ -82,24 +79,15 @@ def split_blade(paths: list[Path]) -> tuple[list[BladeExport], list[Path]]:
     return exports, rest
 
 
-def _read(path: Path) -> tuple[list[str], pd.DataFrame, np.ndarray, list[tuple[int, str]]]:
-    """A CSV file's header, its cells as text, the row numbers a spreadsheet shows, and the
-    rows with more cells than the header (not read; each becomes a finding)."""
-    raw = path.read_bytes()
-    bom = raw.startswith(codecs.BOM_UTF8)
-    body = raw[len(codecs.BOM_UTF8) :] if bom else raw
-    end = body.find(b"\n")
-    headers = next(csv.reader([_decode(body[: end if end >= 0 else len(body)], bom)
-                               .rstrip("\r")]), [])  # fmt: skip
-    if not headers:
-        return [], pd.DataFrame(), np.zeros(0, dtype=np.int64), []
-    result = _csv_fast(body, "utf8", len(headers))
-    if result is _NOT_UTF8 and not bom:
-        result = _csv_fast(body, "cp1252", len(headers))
-    if not isinstance(result, tuple):
-        result = _csv_exact(body, bom, len(headers))
-    data, rows, malformed = result
-    return headers, data, rows, malformed
+def _read(path: Path, record: str, notes: Notes) -> Cells:
+    """A COLLECT CSV file's cells, read as an extract's are; what reading found about its
+    rows (malformed rows, lines not in UTF-8, stray quotes, huge cells) becomes findings."""
+    cells = read_cells(path)
+    for row, what in cells.malformed:
+        notes.add(record, row, None, "malformed-row", what, file=str(path))
+    for note in cells.notes:
+        notes.add(record, note.row, note.column, note.code, note.message, file=str(path))
+    return cells
 
 
 def read_blade(export: BladeExport, key: PseudonymKey) -> Sen2Data:
@@ -119,9 +107,8 @@ def read_blade(export: BladeExport, key: PseudonymKey) -> Sen2Data:
                       "sen2-missing-file", f"no {record} file in the export; its records are "
                       "taken to be absent")  # fmt: skip
             continue
-        headers, data, rows, malformed = _read(path)
-        for row, what in malformed:
-            notes.add(record, row, None, "malformed-row", what, file=str(path))
+        cells = _read(path, record, notes)
+        headers, data, rows = cells.headers, cells.data, cells.rows
         names = name_columns(record, headers, notes, str(path), 1)
         keep = [i for i, n in enumerate(names) if n is not None]
         frame = data.iloc[:, keep].copy() if len(data.columns) else pd.DataFrame()
@@ -142,7 +129,8 @@ def _header(export: BladeExport, notes: Notes) -> dict[str, str]:
     path = export.files.get("sen2")
     if path is None:
         return {}
-    headers, data, _rows, _ = _read(path)
+    cells = _read(path, "return", notes)
+    headers, data = cells.headers, cells.data
     where = {name.casefold(): f"{group}/{name}" for group, names in HEADER.items()
              for name in names}  # fmt: skip
     out: dict[str, str] = {}

@@ -37,7 +37,7 @@ def _all_columns() -> dict[str, object]:
 class Mapping(BaseModel):
     """Validated contents of a mapping file; unknown keys are errors, not ignored."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     schema_version: int = 1
     columns: dict[str, str | list[str]] = {}

@@ -1,7 +1,8 @@
 """Which files a list of paths names: files as given, and extracts inside folders.
 
 A SEN2 XML return is read whatever its name when its content is a SEN2 ``Message``; inside a
-folder, only ``.csv``, ``.xlsx``, ``.xlsm`` and ``.xml`` files are read.
+folder, only ``.csv``, ``.xlsx``, ``.xlsm`` and ``.xml`` files are read, and a spreadsheet in a
+format this tool does not read is a finding rather than silence.
 """
 
 from __future__ import annotations
@@ -9,30 +10,53 @@ from __future__ import annotations
 from pathlib import Path
 
 from ehcp_timeliness.errors import InputError
+from ehcp_timeliness.read.tables import HeaderNote
 
 SUFFIXES = {".csv", ".xlsx", ".xlsm", ".xml"}
+#: Spreadsheets this tool does not read: in a folder, each is a finding rather than silence.
+UNREAD = {".xls": "an old Excel workbook", ".xlsb": "a binary Excel workbook",
+          ".ods": "an OpenDocument spreadsheet", ".numbers": "a Numbers spreadsheet"}  # fmt: skip
 
 
 def expand(paths: list[Path]) -> list[Path]:
     """Files named, and the CSV/XLSX/XML files directly inside directories named, in order."""
+    return expand_noting(paths)[0]
+
+
+def expand_noting(paths: list[Path]) -> tuple[list[Path], list[HeaderNote]]:
+    """:func:`expand`, and findings about whole files: a spreadsheet in a folder that is not
+    read (``file-not-read``), and a file named twice, read once (``file-repeated``)."""
     out: list[Path] = []
+    notes: list[HeaderNote] = []
+    seen: dict[Path, Path] = {}  # the file itself (symlinks followed) -> as first named
     for path in paths:
         if path.is_dir():
-            found = sorted(
-                p
-                for p in path.iterdir()
-                if p.suffix.lower() in SUFFIXES and not p.name.startswith(("~$", "."))
-            )
+            inside = [p for p in path.iterdir() if not p.name.startswith(("~$", "."))]
+            found = sorted(p for p in inside if p.suffix.lower() in SUFFIXES)
+            unread = sorted(p for p in inside if p.suffix.lower() in UNREAD)
+            for p in unread:
+                notes.append(HeaderNote("", "file-not-read",
+                                        f"{UNREAD[p.suffix.lower()]}, which this tool does not "
+                                        "read; save it as .xlsx or CSV", file=str(p)))  # fmt: skip
             if not found:
-                raise InputError(f"{path}: directory holds no CSV, XLSX or XML files")
-            out.extend(found)
+                also = f" (not read: {', '.join(p.name for p in unread)})" if unread else ""
+                raise InputError(f"{path}: directory holds no CSV, XLSX or XML files{also}")
         elif path.is_file():
             if path.suffix.lower() not in SUFFIXES and not _is_xml(path):
                 raise InputError(f"{path}: not a CSV, XLSX or SEN2 XML file")
-            out.append(path)
+            found = [path]
         else:
             raise InputError(f"{path}: no such file or directory")
-    return out
+        for p in found:
+            key = p.resolve()
+            if key in seen:
+                notes.append(HeaderNote("", "file-repeated",
+                                        f"the same file as {seen[key]}, named again; it is read "
+                                        "once", file=str(p)))  # fmt: skip
+                continue
+            seen[key] = p
+            out.append(p)
+    return out, notes
 
 
 def _is_xml(path: Path) -> bool:

@@ -34,6 +34,23 @@ class HeaderNote:
     column: str
     code: str
     message: str
+    #: Set for a finding about a whole other file (one not read, or named twice), which rides
+    #: on the first table read: the finding names that file, no table, row or column.
+    file: str | None = None
+
+
+@dataclass
+class RowNote:
+    """Something said about one row of a file as a whole (becomes a finding on that row).
+
+    A note whose code is an error stands for a row that was never read into the table (a
+    quote that never closed, a cell too long): it is counted as read and rejected.
+    """
+
+    row: int
+    code: str
+    message: str
+    column: str | None = None
 
 
 @dataclass
@@ -52,6 +69,7 @@ class RawTable:
     #: The date the input says it was taken (a SEN2 return's ReferenceDate): the as-at date
     #: when none is given.
     reference_date: date | None = None
+    row_notes: list[RowNote] = field(default_factory=list)
 
 
 def norm_header(text: str) -> str:

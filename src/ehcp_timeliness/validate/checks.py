@@ -8,7 +8,7 @@ per-row ``model_validate`` agree.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from pandas.api.types import union_categoricals
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from ehcp_timeliness import __version__
@@ -93,15 +94,20 @@ class Validated:
     returns: list[ReturnInfo] = field(default_factory=list)
 
     def report(self) -> ValidationReport:
-        counts = self.findings["code"].value_counts()
-        severity = self.findings["severity"]
+        """The report as a model, a :class:`Finding` per finding: for results of a modest
+        size (``json_chunks`` gives the same JSON in bounded memory)."""
         records = self.findings.astype(object).where(self.findings.notna(), None)
         findings = _FINDINGS.validate_python(records.to_dict("records"))  # one call, not a loop
+        return self._summary(findings)
+
+    def _summary(self, findings: list[Finding]) -> ValidationReport:
+        counts = self.findings["code"].value_counts()
+        severity = self.findings["severity"]
         return ValidationReport(
             as_at=self.as_at,
             as_at_source=self.as_at_source,
             tables=self.summaries,
-            findings_by_code={str(k): int(v) for k, v in counts.sort_index().items()},
+            findings_by_code={str(k): int(v) for k, v in counts.sort_index().items() if v},
             errors=int((severity == "error").sum()),
             warnings=int((severity == "warning").sum()),
             queries=int((severity == "query").sum()),
@@ -109,26 +115,94 @@ class Validated:
             findings=findings,
         )
 
+    def json_chunks(self, rows: int = 50_000) -> Iterator[str]:
+        """The JSON of :meth:`report` (equal once parsed), in pieces to write one after another.
+
+        The findings go ``rows`` at a time through pandas' C JSON writer, so a million of them
+        cost a chunk's worth of memory, not a model and a dictionary each. The test suite checks
+        that the two agree.
+        """
+        head = self._summary([]).model_dump_json(indent=2)
+        before, after = head.rsplit('"findings": []', 1)
+        yield before + '"findings": ['
+        for start in range(0, len(self.findings), rows):
+            part = self.findings.iloc[start : start + rows]
+            lines = part.to_json(orient="records", lines=True, force_ascii=False)
+            yield ("," if start else "") + "\n    " + ",\n    ".join(lines.rstrip("\n").split("\n"))
+        yield ("\n  " if len(self.findings) else "") + "]" + after
+
     @property
     def has_errors(self) -> bool:
         return bool((self.findings["severity"] == "error").any())
 
 
+#: Findings' text columns held as categoricals (one copy of each distinct text, a small code
+#: per finding), so a million findings cost megabytes, not a Python object per cell.
+_CATEGORICAL = ["file", "table", "column", "code", "severity", "message"]
+
+
+def _categorical(values: Any, n: int) -> pd.Categorical:
+    """``values`` (one text for every row, None, or an array) as a categorical of ``n``."""
+    if values is None or isinstance(values, str):
+        codes = np.full(n, -1 if values is None else 0, dtype=np.int8)
+        categories = pd.Index([] if values is None else [values], dtype="str")
+        return pd.Categorical.from_codes(codes, categories=categories)
+    if isinstance(getattr(values, "dtype", None), pd.CategoricalDtype):  # codes as they are
+        cat = pd.Categorical(values).remove_unused_categories()
+        return pd.Categorical.from_codes(cat.codes, categories=pd.Index(cat.categories.astype(str),
+                                                                        dtype="str"))  # fmt: skip
+    codes, uniques = pd.factorize(pd.array(values, dtype="str"))
+    return pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype="str"))
+
+
 def _frame(file, table, row, column, value, code, message) -> pd.DataFrame:
+    """Findings as columns: text columns categorical, raw values Arrow strings."""
     n = len(row) if hasattr(row, "__len__") else 1
+    if value is None:
+        value = pd.array([None] * n, dtype="string[pyarrow]")
     return pd.DataFrame(
         {
-            "file": file,
-            "table": table,
-            "row": row,
-            "column": column,
-            "value": value,
-            "code": code,
-            "severity": CODES[code][0],
-            "message": message,
+            "file": _categorical(file, n),
+            "table": _categorical(table, n),
+            "row": np.broadcast_to(
+                np.asarray(row if row is not None else -1, dtype=np.int64), (n,)
+            ).copy(),  # fmt: skip
+            "column": _categorical(column, n),
+            "value": pd.array(value, dtype="string[pyarrow]"),
+            "code": _categorical(code, n),
+            "severity": _categorical(CODES[code][0], n),
+            "message": _categorical(message, n),
         },
         index=range(n),
     )
+
+
+def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Findings frames end to end, categoricals unioned (pandas' concat would turn them into
+    objects); rows sorted by file, then row, as the user reads them."""
+    if not parts:  # no findings: empty columns of the same types, with no categories
+        return pd.DataFrame({name: _categorical(None, 0) if name in _CATEGORICAL else
+                             pd.array([], dtype="Int64" if name == "row" else "string[pyarrow]")
+                             for name in FINDING_COLUMNS})  # fmt: skip
+    columns: dict[str, Any] = {}
+    for name in FINDING_COLUMNS:
+        arrays = [p[name].array for p in parts]
+        if name in _CATEGORICAL:
+            columns[name] = union_categoricals(arrays)
+        elif name == "row":
+            columns[name] = np.concatenate([np.asarray(a) for a in arrays])
+        else:
+            columns[name] = pd.array(pa.chunked_array([pa.array(a) for a in arrays],
+                                                      type=pa.large_string()),
+                                     dtype="string[pyarrow]")  # fmt: skip
+    findings = pd.DataFrame(columns)
+    files = findings["file"].cat
+    findings["file"] = files.reorder_categories(sorted(files.categories))
+    findings = findings.sort_values(["file", "row"], kind="stable", ignore_index=True)
+    row = findings["row"].to_numpy()
+    findings["row"] = pd.array(np.where(row < 0, 0, row), dtype="Int64")
+    findings.loc[row < 0, "row"] = pd.NA  # a finding about a whole file has no row
+    return findings
 
 
 def _fmt(dates: pd.Series) -> pd.Series:
@@ -165,15 +239,14 @@ class _Checker:
         mask = np.asarray(mask, dtype=bool)
         if not mask.any():
             return
-        sub = self.df.loc[mask, ["_file", "_row", column]]
-        raw = sub[column]
+        raw = self.df[column][mask]
         msg = message if isinstance(message, str) else np.asarray(message(mask))
         self.parts.append(
             _frame(
-                sub["_file"].to_numpy(),
+                self.df["_file"][mask],
                 self.table,
-                sub["_row"].to_numpy(),
-                self.header(column)[mask].to_numpy(),
+                self.df["_row"].to_numpy()[mask],
+                self.header(column)[mask],
                 _quotable(raw, self.table, column) if quote else describe(raw),
                 code,
                 msg,
@@ -196,9 +269,15 @@ def validate(raw: list[RawTable], *, as_at: date, mapping: Mapping | None = None
     notes: list[pd.DataFrame] = []
     for t in raw:
         for n in t.notes:
+            if n.file is not None:  # about a whole file
+                notes.append(_frame(n.file, "", -1, None, None, n.code, n.message))
+                continue
             notes.append(_frame(t.file, t.table, t.header_row, n.column, None, n.code, n.message))
         for row, what in t.malformed:
             notes.append(_frame(t.file, t.table, row, None, None, "malformed-row", what))
+        for note in t.row_notes:
+            notes.append(_frame(t.file, t.table, note.row, note.column, None, note.code,
+                                note.message))  # fmt: skip
         for column, where in t.controls.items():
             notes.append(
                 _frame(t.file, t.table, t.rows[where], t.headers.get(column, column),
@@ -220,15 +299,16 @@ def validate(raw: list[RawTable], *, as_at: date, mapping: Mapping | None = None
             parts.extend(found)
             summaries.extend(summ)
     for s in summaries:  # malformed rows were never parsed into the table: count them here
-        bad = sum(len(t.malformed) for t in raw if t.file == s.file and t.table == s.table)
+        bad = sum(_unread(t) for t in raw if t.file == s.file and t.table == s.table)
         s.rows_read += bad
         s.rows_rejected += bad
-    findings = (
-        pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=FINDING_COLUMNS)
-    )
-    findings = findings.sort_values(["file", "row"], kind="stable", ignore_index=True)
-    findings["row"] = findings["row"].astype("Int64")
-    return Validated(out, findings[FINDING_COLUMNS], summaries, as_at)
+    return Validated(out, _concat(parts), summaries, as_at)
+
+
+def _unread(t: RawTable) -> int:
+    """Rows of a file read but never parsed into its table: malformed, or set aside on read."""
+    aside = {n.row for n in t.row_notes if CODES[n.code][0] == "error"}
+    return len(t.malformed) + len(aside - {row for row, _ in t.malformed})
 
 
 def _validate_table(table: str, raws: list[RawTable], as_at: date, mapping: Mapping):

@@ -22,6 +22,8 @@ CODES: dict[str, tuple[Severity, str]] = {
     "outcome-contradiction": ("error", "an outcome that contradicts the dates"),
     "duplicate-record": ("error", "the same record as an earlier row; the first one is used"),
     "malformed-row": ("error", "a CSV row with more cells than the header"),
+    "unclosed-quote": ("error", "a CSV line where a quote opens and does not close cleanly"),
+    "cell-too-long": ("error", "a cell longer than Excel's 32,767 characters"),
     "person-id-not-pseudonym": (
         "error",
         "a person_id that looks like a UPN, ULN, NHS number, name or date, not a pseudonym",
@@ -76,6 +78,11 @@ CODES: dict[str, tuple[Severity, str]] = {
         "no pseudonym key was given: person ids are random for "
         "this run and will not match another run's",
     ),
+    "file-not-read": ("warning", "a spreadsheet in a folder in a format this tool does not read"),
+    "file-repeated": ("warning", "a file named twice (or by two paths); it is read once"),
+    "sheet-hidden": ("warning", "a hidden workbook sheet, which is not read"),
+    "stray-cells": ("warning", "cells far to the right of a sheet's data, which are not read"),
+    "encoding-fallback": ("warning", "a CSV line that is not UTF-8 like the rest of the file"),
 }
 
 

@@ -82,6 +82,20 @@ def defuse_frame(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame
     for i in range(frame.shape[1]):
         column = frame.iloc[:, i]
+        if isinstance(column.dtype, pd.CategoricalDtype):  # findings' text: defuse categories
+            categories = column.cat.categories
+            if len(categories) and pd.api.types.infer_dtype(categories) == "string":
+                arr = pa.array(categories.astype(str), type=pa.string())
+                defused = defuse_text(arr)
+                if defused is not arr:
+                    new = pd.Index(defused.to_pylist(), dtype="str")
+                    out = frame.copy() if out is frame else out
+                    if new.is_unique:
+                        out.isetitem(i, column.cat.rename_categories(new).array)
+                    else:  # "=x" beside "'=x": defuse the values instead
+                        text = as_arrow_text(column.astype("string"))
+                        out.isetitem(i, pd.array(defuse_text(text), dtype="string[pyarrow]"))
+            continue
         kind = _kind(column)
         if kind == "mixed":  # rare, and small: the pack's own tables. Defuse the text in it.
             values = column.to_numpy(dtype=object, copy=True)
