@@ -7,8 +7,8 @@ Prints, on the 1,000,000-request extract (generated once into benchmarks/data/ b
 
 1. the bare ``pandas.read_csv(path, engine="pyarrow")`` of the inputs, as a whole process;
 2. ``ehcp run`` of a job writing everything but the board pack (validation, every rule, the
-   case list, the JSON summary, and any other output the job runner supports), as a whole
-   process, interleaved with (1), and its ratio to the bare read (target: at most 4x);
+   case list, the JSON summary and the projections), as a whole process, interleaved with (1),
+   and its ratio to the bare read (target: at most 4x);
 3. the board pack on its own (``write_workbook``, default 100,000-row cap on detail sheets)
    beside bare openpyxl write-only output of exactly the same cells (target: at most 1.5x);
 4. the peak resident memory of every step (target: under 2 GB).
@@ -43,6 +43,7 @@ period = "2024"
 [outputs]
 cases_csv = "{out}/cases.csv"
 json = "{out}/report.json"
+projections = "{out}/projections.json"
 """
 TARGET_JOB, TARGET_PACK, TARGET_MB = 4.0, 1.5, 2048
 

@@ -95,7 +95,7 @@ def test_manifest_records_inputs_outputs_and_stages(job):
     for entry in manifest["outputs"]:
         assert entry["sha256"] == sha256_file(Path(entry["path"]))
     assert [s["name"] for s in manifest["stages"]] == [
-        "read", "validate", "evaluate", "summarise", "write",
+        "read", "validate", "evaluate", "summarise", "case list", "write",
     ]  # fmt: skip
 
 
@@ -260,7 +260,7 @@ def test_json_log_lines_one_per_stage_and_no_colour(job):
     assert done.returncode == 0, done.stderr
     lines = [json.loads(line) for line in done.stderr.splitlines()]
     stages = [line["stage"] for line in lines if "stage" in line]
-    assert stages == ["read", "validate", "evaluate", "summarise", "write"]
+    assert stages == ["read", "validate", "evaluate", "summarise", "case list", "write"]
     assert all(line["level"] == "info" for line in lines)
     assert "\x1b[" not in done.stderr and done.stdout == ""
 

@@ -241,19 +241,43 @@ def analyse(
             log.warning(f"no breakdown: {by} has more than {MAX_DIMENSION_VALUES:,} distinct "
                         "values")  # fmt: skip
             by = None
-    with stage("evaluate", stages) as s:
-        parts = []
-        try:
-            with ExitStack() as sinks:
-                adders = [sinks.enter_context(sink(validated.tables, rules)) for sink in case_sinks]
-                for part in evaluate_rules(validated.tables, rules, as_at=as_at):
-                    parts.append(part)
-                    for add in adders:
-                        add(part)
-        except OSError as exc:  # only the sinks touch files here: a case list not written
-            raise OutputError(os_error_line("write", exc)) from exc
-        cases = combine(parts, rules)
-        s.counts = {"cases": len(cases)}
+    sinks = ExitStack()
+    try:  # the case sinks write on their own threads until every stage is done
+        with stage("evaluate", stages) as s:
+            adders = [sinks.enter_context(sink(validated.tables, rules)) for sink in case_sinks]
+            parts = []
+            for part in evaluate_rules(validated.tables, rules, as_at=as_at):
+                parts.append(part)
+                for add in adders:
+                    add(part)
+            cases = combine(parts, rules)
+            s.counts = {"cases": len(cases)}
+        report, previous, bench, projections = _summarise(
+            validated, cases, rules, options, period, by, stages)  # fmt: skip
+        if case_sinks:
+            with stage("case list", stages) as s:
+                sinks.close()  # what the sinks have still to write
+                s.counts = {"cases": len(cases)}
+    except OSError as exc:  # only the sinks touch files here: a case list not written
+        raise OutputError(os_error_line("write", exc)) from exc
+    finally:
+        sinks.close()
+    return Analysis(options, rules, validated, period, cases, report, previous, bench, stages,
+                    projections)  # fmt: skip
+
+
+def _summarise(
+    validated: Validated,
+    cases: pd.DataFrame,
+    rules: RuleSet,
+    options: Options,
+    period: Period,
+    by: str | None,
+    stages: list[StageLog],
+) -> tuple[Report, Report, Benchmark | None, Projections | None]:
+    """The summarise, benchmark and project stages: the reports, and what was asked for."""
+    assert options.as_at is not None
+    as_at = options.as_at
     with stage("summarise", stages) as s:
 
         def summary(period: Period, by: str | None = None, census: date | None = None) -> Report:
@@ -269,8 +293,7 @@ def analyse(
     bench = None
     if options.published is not None:
         with stage("benchmark", stages) as s:
-            extract = (validated, cases, rules, as_at)
-            bench = compare_published(options.published, extract)
+            bench = compare_published(options.published, (validated, cases, rules, as_at))
             s.counts = {"measures": len(bench.measures)}
     projections = None
     if options.projection is not None:
@@ -281,5 +304,4 @@ def analyse(
                                            options.projection)  # fmt: skip
             s.counts = {"weeks ahead": options.projection.horizon_weeks,
                         "draws": options.projection.draws}  # fmt: skip
-    return Analysis(options, rules, validated, period, cases, report, previous, bench, stages,
-                    projections)  # fmt: skip
+    return report, previous, bench, projections

@@ -341,7 +341,8 @@ def run_job(job_plan: Plan) -> RunResult:
         with OutputSet() as outputs:
             sinks = []
             if "cases_csv" in outputs_at:
-                sinks.append(partial(case_writer, outputs.path(outputs_at["cases_csv"])))
+                sinks.append(partial(case_writer, outputs.path(outputs_at["cases_csv"]),
+                                     digests=outputs.digests))  # fmt: skip
             try:
                 analysis = analyse(job_plan.inputs, rules, options, case_sinks=sinks)
             except UnknownDimension as exc:
@@ -376,7 +377,7 @@ def _write(job_plan: Plan, analysis: Analysis, targets: Targets, problems: list[
         if "projections" in outputs_at and analysis.projections is not None:
             write_json(analysis.projections, outputs.path(outputs_at["projections"]))
         s.counts = {"files": len(outputs.pending())}
-    manifest = build_manifest(analysis, outputs.pending(), problems,
+    manifest = build_manifest(analysis, outputs.pending(), outputs.digests, problems,
                               as_at_source=job_plan.as_at_source,
                               job=job_plan.job_file.name)  # fmt: skip
     write_json(manifest, outputs.path(job_plan.manifest))

@@ -149,6 +149,8 @@ class OutputSet:
         self._pending: list[tuple[Path, Path]] = []
         #: The files put in place, once the set is committed.
         self.written: list[Path] = []
+        #: SHA-256 of temporary files taken as they were written, so none is read back.
+        self.digests: dict[Path, str] = {}
 
     def path(self, target: Path) -> Path:
         target = Path(target)
@@ -196,8 +198,11 @@ class OutputSet:
             self.discard()
 
 
-def sha256_file(path: Path) -> str:
-    """The SHA-256 of a file's contents, read in 1 MB pieces."""
+def sha256_file(path: Path, known: dict[Path, str] | None = None) -> str:
+    """The SHA-256 of a file's contents, read in 1 MB pieces (or from ``known``, the digests
+    taken as files were written)."""
+    if known is not None and path in known:
+        return known[path]
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):

@@ -11,6 +11,7 @@ rules, statuses and dimensions, never per case.
 from __future__ import annotations
 
 import codecs
+import hashlib
 import io
 import queue
 from collections.abc import Callable, Iterator
@@ -128,7 +129,12 @@ def _quote(name: str) -> str:
 
 @contextmanager
 def case_writer(
-    path: Path, tables: dict[str, pd.DataFrame], rules: RuleSet, *, raw: bool = False
+    path: Path,
+    tables: dict[str, pd.DataFrame],
+    rules: RuleSet,
+    *,
+    raw: bool = False,
+    digests: dict[Path, str] | None = None,
 ) -> Iterator[Callable[[pd.DataFrame], None]]:
     """Stream the case list to ``path``: call the function yielded with each rule's cases.
 
@@ -137,7 +143,8 @@ def case_writer(
     meanwhile) and written to disk, in order, by a third. ``path`` is written directly: give
     a temporary path (:func:`~ehcp_timeliness.write.atomic.atomic_path`, or an
     :class:`~ehcp_timeliness.write.atomic.OutputSet`) so the file appears complete or not at
-    all. A formatting or disk error is raised when the block ends.
+    all. A formatting or disk error is raised when the block ends. The file's SHA-256, taken as
+    it is written, goes into ``digests`` (by ``path``) when given.
     """
     gather = _Gather(tables, rules, raw)
     names = CASE_COLUMNS + gather.dims
@@ -155,12 +162,16 @@ def case_writer(
         ThreadPoolExecutor(2) as formatters,
         ThreadPoolExecutor(1) as disk,
     ):
-        f.write(codecs.BOM_UTF8 + header.encode())
+        digest = hashlib.sha256()
+        f.write(first := codecs.BOM_UTF8 + header.encode())
+        digest.update(first)
         formatted: queue.Queue[Future[bytes] | None] = queue.Queue()
 
         def drain() -> None:  # the disk writes, in order, off the caller's thread as well
             while (future := formatted.get()) is not None:
-                f.write(future.result())
+                data = future.result()
+                f.write(data)
+                digest.update(data)  # hashed as written, not read back for the manifest
 
         written = disk.submit(drain)
 
@@ -176,6 +187,8 @@ def case_writer(
             raise
         formatted.put(None)  # the disk thread stops after what is queued
         written.result()  # a formatting or disk error raises here
+        if digests is not None:
+            digests[path] = digest.hexdigest()
 
 
 def write_cases(

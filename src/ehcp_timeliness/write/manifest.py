@@ -72,13 +72,15 @@ class Manifest(_Model):
 def build_manifest(
     analysis: Analysis,
     outputs: list[tuple[Path, Path]],
+    digests: dict[Path, str],
     problems: list[Problem],
     *,
     as_at_source: str,
     job: str | None = None,
 ) -> Manifest:
-    """The manifest of a run whose ``outputs`` are (target, file holding its contents). Its
-    inputs are the files actually read (folders expanded), from the validated summaries."""
+    """The manifest of a run whose ``outputs`` are (target, file holding its contents), with
+    the SHA-256 of any taken as it was written in ``digests``. Its inputs are the files actually
+    read (folders expanded), from the validated summaries."""
     by_file: dict[str, list[InputTable]] = {}
     for s in analysis.validated.summaries:
         path, _, sheet = s.file.partition("[")
@@ -100,7 +102,7 @@ def build_manifest(
         inputs=[InputFile(path=p, sha256=sha256_input(p), tables=t)
                 for p, t in by_file.items()],
         rows_rejected_by_code={str(k): int(v) for k, v in rejected.items()},
-        outputs=[OutputFile(path=str(target), sha256=sha256_file(tmp),
+        outputs=[OutputFile(path=str(target), sha256=sha256_file(tmp, digests),
                             bytes=tmp.stat().st_size) for target, tmp in outputs],
         stages=[StageTiming(name=s.name, seconds=round(s.seconds, 3), counts=s.counts)
                 for s in analysis.stages],
