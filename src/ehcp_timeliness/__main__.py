@@ -1,3 +1,3 @@
-from ehcp_timeliness.cli.app import main
+from ehcp_timeliness.cli.app import entry
 
-main()
+entry()
