@@ -168,6 +168,12 @@ def test_rolling_12_to_a_leap_day_and_previous_periods():
     assert (q.start, q.end) == (date(2023, 10, 1), date(2023, 12, 31))
     fy = parse_period("2024-25", AS_AT).previous()
     assert (fy.start, fy.end) == (date(2023, 4, 1), date(2024, 3, 31))
+    # rolling months to a date mid-month: the previous 12 months to the day before, not the
+    # same number of days (2023-03-02 to 2024-03-01 holds 29 February, so 366 days)
+    rolling = parse_period("rolling-12", date(2025, 3, 1)).previous()
+    assert (rolling.start, rolling.end) == (date(2023, 3, 2), date(2024, 3, 1))
+    before_leap = parse_period("rolling-12", date(2024, 2, 29)).previous()
+    assert (before_leap.start, before_leap.end) == (date(2022, 3, 1), date(2023, 2, 28))
     odd = Period(label="x", start=date(2024, 1, 10), end=date(2024, 1, 19)).previous()
     assert (odd.start, odd.end) == (date(2023, 12, 31), date(2024, 1, 9))
 

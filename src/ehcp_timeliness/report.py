@@ -62,13 +62,27 @@ class Period(_Model):
             start = _shift(self.start, -months)
             return Period(label=f"previous {months} months", start=start,
                           end=self.start - timedelta(days=1))  # fmt: skip
-        length = self.end - self.start
         end = self.start - timedelta(days=1)
+        months = _months_to(self.start, self.end)
+        if months:  # whole months not starting on the 1st, as rolling-12: months to a date
+            start = _shift(end, -months) + timedelta(days=1)
+            return Period(label=f"previous {months} months", start=start, end=end)
+        length = self.end - self.start
         return Period(label="previous period", start=end - length, end=end)
 
 
 def _shift(day: date, months: int) -> date:
     return add_months(np.array([day], dtype="datetime64[D]"), months)[0].astype(date)
+
+
+def _months_to(start: date, end: date) -> int | None:
+    """The months in a period ending on ``end`` that a rolling period would start on
+    ``start``: 2 March 2024 to 1 March 2025 is 12."""
+    after = end + timedelta(days=1)
+    months = (after.year - start.year) * 12 + after.month - start.month
+    if months > 0 and _shift(end, -months) + timedelta(days=1) == start:
+        return months
+    return None
 
 
 def _whole_months(start: date, end: date) -> int | None:
