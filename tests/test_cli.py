@@ -120,7 +120,18 @@ def test_malformed_mapping_exits_3(write, toml, message):
 
 def test_bad_as_at_is_a_usage_error(write):
     path = write("requests.csv", BAD)
-    assert runner.invoke(app, ["validate", str(path), "--as-at", "01/02/2025"]).exit_code == 2
+    for bad in ("2025-02-30", "31-03-2025", "2025/03/31", "03/31/2025", "tomorrow", "45747"):
+        result = runner.invoke(app, ["validate", str(path), "--as-at", bad])
+        assert result.exit_code == 2, bad
+        assert "give 2025-03-31 or 31/03/2025" in result.output, bad
+
+
+def test_as_at_takes_a_date_day_first_as_extracts_write_it(write):
+    path = write("requests.csv", BAD)
+    for given in ("01/02/2025", "1/2/2025", "2025-02-01"):
+        result = runner.invoke(app, ["validate", str(path), "--as-at", given, "--format", "json"])
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout)["as_at"] == "2025-02-01", given
 
 
 def test_sample_command_is_deterministic(tmp_path):

@@ -37,3 +37,15 @@ def test_every_column_is_documented():
     for table in TABLES:
         for name in columns(table):
             assert f"| `{name}` |" in extract, name
+
+
+def test_help_names_values_in_words():
+    """No ``{paths}...`` or ``<list[Path]>`` in help: arguments and values are named."""
+    from typer.testing import CliRunner
+
+    runner = CliRunner()
+    cli = typer.main.get_command(app)
+    for name in cli.commands:
+        text = runner.invoke(app, [name, "--help"], terminal_width=200).output
+        assert "<" not in text.replace("<=", ""), (name, text)
+        assert "{" not in text, (name, text)

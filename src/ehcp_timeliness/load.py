@@ -175,5 +175,5 @@ def _as_at(given: date | None, returns: list[Sen2Data], raw: list[RawTable],
         return default, "today"
     raise NoAsAtDate(
         "no --as-at date was given and no input carries a reference date (a SEN2 XML return "
-        "or COLLECT export has one in its header); give --as-at YYYY-MM-DD"
+        "or COLLECT export has one in its header); give --as-at DATE (2025-03-31 or 31/03/2025)"
     )

@@ -17,6 +17,41 @@ from ehcp_timeliness.cli import benchmark, logs, project, report, rules, run, sa
 from ehcp_timeliness.cli.common import Exit, system_refused
 from ehcp_timeliness.errors import OutputError
 
+#: How help names a value of each kind, instead of typer's ``<path>``, ``<list[Path]>``.
+READABLE = {"path": "PATH", "str": "TEXT", "int": "N", "float": "NUMBER", "list[Path]": "PATH"}
+
+
+def _readable_help() -> None:
+    """Typer 0.16 and later show a required argument as ``{paths}...`` and a value's type as
+    ``<list[Path]>``. Name arguments by their metavar (``EXTRACT...``) and types in words, so
+    help reads as an analyst expects. Where this typer has no such hooks, nothing changes."""
+    core = typer.core
+    argument = getattr(core, "TyperArgument", None)
+    parameter = getattr(core, "_TyperParameter", None)
+    if argument is None or parameter is None:
+        return
+    if hasattr(argument, "_usage_display_name"):
+
+        def usage(self) -> str:
+            name = self.metavar or self.name.upper()
+            name = name if self.nargs == 1 or name.endswith("...") else f"{name}..."
+            return name if self.required else f"[{name}]"
+
+        argument._usage_display_name = usage
+        argument._rich_display_name = lambda self: self.metavar or self.name.upper()
+        argument.display_type_rich = lambda self, ctx: None
+    shown = getattr(parameter, "display_type", None)
+    if shown is not None:
+
+        def display_type(self, ctx) -> str:
+            label = shown(self, ctx).strip("<>")
+            return READABLE.get(label, label)
+
+        parameter.display_type = display_type
+
+
+_readable_help()
+
 app = typer.Typer(
     name="ehcp",
     help="Statutory timeliness of EHC plans from a council's own casework extract.",

@@ -58,6 +58,7 @@ def command(
     paths: Annotated[
         list[Path] | None,
         typer.Argument(
+            metavar="EXTRACT...",
             help="Optional extract files (CSV, XLSX) or directories of them: the "
             "council's own figures beside DfE's.",
             show_default=False,
@@ -69,7 +70,7 @@ def command(
         str | None,
         typer.Option(
             "--as-at",
-            metavar="YYYY-MM-DD",
+            metavar="DATE",
             help="The date the extract was taken (required with an extract).",
         ),
     ] = None,  # fmt: skip
@@ -86,12 +87,17 @@ def command(
         ),
     ] = None,  # fmt: skip
     xlsx: Annotated[
-        Path | None, typer.Option("--xlsx", help="Write the Benchmark sheet as an XLSX workbook.")
+        Path | None,
+        typer.Option(
+            "--xlsx", metavar="FILE", help="Write the Benchmark sheet as an XLSX workbook."
+        ),
     ] = None,  # fmt: skip
     csv_dir: Annotated[
         Path | None,
         typer.Option(
-            "--csv-dir", help="Write each table of the Benchmark sheet as CSV into this folder."
+            "--csv-dir",
+            metavar="DIR",
+            help="Write each table of the Benchmark sheet as CSV into this folder.",
         ),
     ] = None,  # fmt: skip
     log_format: LogFormatOpt = logs.LogFormat.text,

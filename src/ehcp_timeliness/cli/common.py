@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date
 from enum import IntEnum, StrEnum
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -16,6 +17,7 @@ from rich.markup import escape
 from rich.text import Text
 
 from ehcp_timeliness.cli import logs
+from ehcp_timeliness.dates import parse_date
 from ehcp_timeliness.errors import InputError, OutputError, os_error_line
 from ehcp_timeliness.limits import EARLIEST_YEAR, LATEST_YEAR, date_in_range
 from ehcp_timeliness.read.paths import SUFFIXES
@@ -55,6 +57,7 @@ class Format(StrEnum):
 Paths = Annotated[
     list[Path],
     typer.Argument(
+        metavar="EXTRACT...",
         help="Extract files (CSV, XLSX), SEN2 returns (XML, COLLECT's CSV export, the "
         "pre-submission workbook), or directories of them.",
         show_default=False,
@@ -63,42 +66,52 @@ Paths = Annotated[
 MappingOpt = Annotated[
     Path | None,
     typer.Option(
-        "--mapping", help="TOML file naming local headers and codes (see docs/extract-format.md)."
+        "--mapping",
+        metavar="FILE",
+        help="TOML file naming local headers and codes (see docs/extract-format.md).",
     ),
 ]
 AsAtOpt = Annotated[
     str | None,
     typer.Option(
         "--as-at",
-        metavar="YYYY-MM-DD",
-        help="The date the extract was taken; dates after it are findings. Default: a SEN2 "
-        "return's ReferenceDate, else today.",
+        metavar="DATE",
+        help="The date the extract was taken (2025-03-31 or 31/03/2025); dates after it are "
+        "findings. Default: a SEN2 return's ReferenceDate, else today; the run says which.",
     ),
 ]
 PseudonymKeyOpt = Annotated[
     Path | None,
     typer.Option(
         "--pseudonym-key-file",
+        metavar="FILE",
         help="File holding the secret key for SEN2 person ids (else EHCP_PSEUDONYM_KEY; "
         "without either, ids are random for the run).",
     ),
 ]
 FormatOpt = Annotated[
     Format,
-    typer.Option("--format", help="table: a summary for people; json: the report model on stdout."),
+    typer.Option(
+        "--format",
+        metavar="table|json",
+        help="table: a summary for people; json: the report model on stdout.",
+    ),
 ]
 
 
 LogFormatOpt = Annotated[logs.LogFormat, typer.Option(
-    "--log-format", help="Log lines on stderr as plain text (default) or JSON lines, one "
+    "--log-format", metavar="text|json",
+    help="Log lines on stderr as plain text (default) or JSON lines, one "
     "object per line, for a scheduler.")]  # fmt: skip
 LogLevelOpt = Annotated[logs.LogLevel, typer.Option(
-    "--log-level", help="The least severe log lines shown: debug, info (default), warning "
+    "--log-level", metavar="LEVEL",
+    help="The least severe log lines shown: debug, info (default), warning "
     "or error.")]  # fmt: skip
 
 
 RulesOpt = Annotated[Path | None, typer.Option(
-    "--rules", help="A folder of TOML rule files (or one file) adding to or replacing the "
+    "--rules", metavar="DIR",
+    help="A folder of TOML rule files (or one file) adding to or replacing the "
     "built-in rules by id (see docs/rules.md).")]  # fmt: skip
 StrictOpt = Annotated[bool, typer.Option(
     "--strict", help="Exit 1 when any error-severity finding exists.")]  # fmt: skip
@@ -107,14 +120,21 @@ RawCsvOpt = Annotated[bool, typer.Option(
     "would run as a formula (for tools that never evaluate formulas).")]  # fmt: skip
 
 
+#: A date as an option takes it: ISO, or day first with slashes as the extracts write dates.
+_DATE_OPTION = re.compile(r"\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{4}")
+
+
 def parse_date_option(value: str | None, option: str) -> date | None:
+    """A date option's value: ``2025-03-31``, or ``31/03/2025`` (always day first)."""
     if value is None:
         return None
     try:
-        day = datetime.strptime(value, "%Y-%m-%d").date()
+        day = parse_date(value) if _DATE_OPTION.fullmatch(value.strip()) else None
+        if day is None:
+            raise ValueError(value)
     except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a date in YYYY-MM-DD form",
-                                 param_hint=option) from None  # fmt: skip
+        raise typer.BadParameter(f"{value!r} is not a date: give 2025-03-31 or 31/03/2025 (day "
+                                 "first)", param_hint=option) from None  # fmt: skip
     if not date_in_range(day):
         raise typer.BadParameter(
             f"{value} is outside the years this tool counts ({EARLIEST_YEAR} to {LATEST_YEAR})",

@@ -51,14 +51,16 @@ def command(
     paths: Annotated[
         list[Path] | None,
         typer.Argument(
-            help="Extract files (CSV, XLSX) or directories of them.", show_default=False
+            metavar="EXTRACT...",
+            help="Extract files (CSV, XLSX) or directories of them.",
+            show_default=False,
         ),
     ] = None,
     as_at: Annotated[
         str | None,
         typer.Option(
             "--as-at",
-            metavar="YYYY-MM-DD",
+            metavar="DATE",
             help="The date the extract was taken: projections start the day after.",
         ),
     ] = None,
@@ -94,7 +96,7 @@ def command(
         str | None,
         typer.Option(
             "--clear-by",
-            metavar="YYYY-MM-DD",
+            metavar="DATE",
             help="Target mode: the weekly plans issued that clear the backlog past "
             "20 weeks by this date.",
         ),
@@ -121,7 +123,7 @@ def command(
         str | None,
         typer.Option(
             "--caseload-date",
-            metavar="YYYY-MM-DD",
+            metavar="DATE",
             help="The date of that caseload (default: the last January projected).",
         ),
     ] = None,
@@ -139,13 +141,16 @@ def command(
         int,
         typer.Option(
             "--seed",
+            metavar="N",
             help="Seed of the simulated futures: the same seed and input "
             "give the same projections.",
         ),
     ] = 1,
     draws: Annotated[
         int,
-        typer.Option("--draws", min=20, max=5000, help="Simulated futures behind each 80% band."),
+        typer.Option(
+            "--draws", metavar="N", min=20, max=5000, help="Simulated futures behind each 80% band."
+        ),
     ] = 500,
     backtest: Annotated[
         bool,
@@ -179,19 +184,25 @@ def command(
     xlsx: Annotated[
         Path | None,
         typer.Option(
-            "--xlsx", help="Write the board pack with its Projections sheets (docs/board-pack.md)."
+            "--xlsx",
+            metavar="FILE",
+            help="Write the board pack with its Projections sheets (docs/board-pack.md).",
         ),
     ] = None,
     csv_dir: Annotated[
         Path | None,
-        typer.Option("--csv-dir", help="Write each projection table as CSV into this folder."),
+        typer.Option(
+            "--csv-dir", metavar="DIR", help="Write each projection table as CSV into this folder."
+        ),
     ] = None,
     council: Annotated[
-        str, typer.Option("--council", help="Council name for the pack's cover.")
+        str, typer.Option("--council", metavar="NAME", help="Council name for the pack's cover.")
     ] = "Local authority",
     targets_file: Annotated[
         Path | None,
-        typer.Option("--targets", help="TOML file of KPI targets for the pack's scorecard."),
+        typer.Option(
+            "--targets", metavar="FILE", help="TOML file of KPI targets for the pack's scorecard."
+        ),
     ] = None,
     published: Annotated[
         Path | None,

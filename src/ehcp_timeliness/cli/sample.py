@@ -13,11 +13,20 @@ from ehcp_timeliness.write.atomic import private_tempdir, write_atomic
 
 
 def command(
-    outdir: Annotated[Path, typer.Argument(help="Directory to write requests.csv and plans.csv.")],
-    seed: Annotated[int, typer.Option("--seed", help="Random seed; same seed, same files.")] = 2025,
+    outdir: Annotated[
+        Path,
+        typer.Argument(metavar="OUTDIR", help="Directory to write requests.csv and plans.csv."),
+    ],
+    seed: Annotated[
+        int, typer.Option("--seed", metavar="N", help="Random seed; same seed, same files.")
+    ] = 2025,
     as_at: AsAtOpt = None,
-    requests: Annotated[int, typer.Option("--requests", min=1, help="Number of requests.")] = 6000,
-    plans: Annotated[int, typer.Option("--plans", min=1, help="Number of distinct plans.")] = 7000,
+    requests: Annotated[
+        int, typer.Option("--requests", metavar="N", min=1, help="Number of requests.")
+    ] = 6000,
+    plans: Annotated[
+        int, typer.Option("--plans", metavar="N", min=1, help="Number of distinct plans.")
+    ] = 7000,
     local_xlsx: Annotated[
         bool,
         typer.Option(

@@ -46,7 +46,10 @@ def command(
     mapping: MappingOpt = None,
     as_at: AsAtOpt = None,
     findings_out: Annotated[
-        Path | None, typer.Option("--findings-out", help="Write every finding to this CSV file.")
+        Path | None,
+        typer.Option(
+            "--findings-out", metavar="FILE", help="Write every finding to this CSV file."
+        ),
     ] = None,
     format: FormatOpt = Format.table,
     strict: StrictOpt = False,
