@@ -60,6 +60,7 @@ def sample_pack(tmp_path_factory):
             "--max-detail-rows", "50", "--csv-dir", str(out / "csv")]  # fmt: skip
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
+    (out / "console.txt").write_text(result.stdout)
     return out
 
 
@@ -138,6 +139,27 @@ def test_the_headline_page(sample_pack):
     assert len(charts) == 2
     assert charts[0].series[0].val.numRef.f.startswith("'Trend'!")
     assert all(not s.smooth for c in charts for s in c.series)  # straight segments
+
+
+def test_the_console_headline_shows_the_headline_page(sample_pack):
+    """What ``ehcp report`` prints is the pack's first page: each measure's row, line for
+    line, with the same rate, cases, change and status, and the same sentences under it."""
+    console = (sample_pack / "console.txt").read_text()
+    _, rows = table(load_workbook(sample_pack / "board.xlsx")["Headline"])
+    lines = console.splitlines()
+    for r in rows:
+        line = next(x for x in lines if x.strip().startswith(r["Measure"] + "  "))
+        met, completed = r["Cases"].split(" of ")
+        cells = line.split()
+        assert f"{r['This period (%)'] * 100:.1f}%" in cells, line
+        assert f"{met}/{completed}" in cells, line
+        assert f"{r['Change (points)']:+.1f}" in cells, line
+        assert r["Status"] in line and r["Better or worse"].lower() in cells, line
+    ws = load_workbook(sample_pack / "board.xlsx")["Headline"]
+    backlog = next(n for n in texts(ws) if "were waiting for a final plan" in n)
+    assert " ".join(backlog.split()) in " ".join(console.split())
+    assert "Not shown: the extract has no tribunal orders" in console
+    assert "Statutory clocks" not in console  # the detail waits for --detail
 
 
 def test_summary_one_basis_a_row_with_counts_and_sources(sample_pack):

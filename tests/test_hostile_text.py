@@ -85,7 +85,7 @@ def test_markup_and_escapes_in_values_print_literally(tmp_path):
     assert "[link=https://evil.example]click[/link]" in result.stdout
     assert "\x1b" not in result.output
     report = runner.invoke(app, ["report", str(tmp_path), "--as-at", "2025-03-31",
-                                 "--by", "team"])  # fmt: skip
+                                 "--by", "team", "--detail"])  # fmt: skip
     assert report.exit_code == 0, report.output
     assert "[bold]East" in report.stdout and "\x1b" not in report.output
 

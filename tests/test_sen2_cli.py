@@ -63,9 +63,17 @@ def test_report_takes_the_as_at_date_from_the_return(write, tmp_path):
     assert "as-at date 2025-01-16" in result.stderr
 
 
-def test_report_on_an_extract_without_a_date_needs_as_at(write):
+def test_report_on_an_extract_without_a_date_is_as_at_today_and_says_so(write):
     path = write("requests.csv", "person_id,received_date\nP1,2024-01-02\n")
-    result = runner.invoke(app, ["report", str(path)])
+    result = runner.invoke(app, ["report", str(path), "--json", "-"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["as_at"] == date.today().isoformat()
+    assert f"as-at date {date.today():%Y-%m-%d}" in result.stderr and "today" in result.stderr
+
+
+def test_project_on_an_extract_without_a_date_needs_as_at(write):
+    path = write("requests.csv", "person_id,received_date\nP1,2024-01-02\n")
+    result = runner.invoke(app, ["project", str(path)])
     assert result.exit_code == 2
     assert "--as-at" in result.output
 

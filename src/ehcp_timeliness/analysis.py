@@ -107,6 +107,8 @@ class Options:
     #: The date the extract was taken: open cases are judged as at this date. None takes a
     #: SEN2 return's ReferenceDate (``analyse`` puts the date used here).
     as_at: date | None
+    #: The as-at date when none is given and no SEN2 return carries one (the CLI's today).
+    default_as_at: date | None = None
     #: ``2024``, ``2024-25``, ``2024-Q1``, ``2024-03``, ``rolling-12`` (the default), a
     #: :class:`Period` (a custom ``--from``/``--to``), or a function of the as-at date giving
     #: one (a custom period ending on an as-at date not known until the inputs are read).
@@ -215,6 +217,7 @@ def analyse(
     mapping = load_mapping(options.mapping_file)
     with stage("read", stages) as s:
         inputs = read_all(list(paths), mapping, as_at=options.as_at,
+                          default_as_at=options.default_as_at,
                           pseudonym_key_file=options.pseudonym_key_file)  # fmt: skip
         raw = inputs.raw
         s.counts = {"files": len({t.file for t in raw}), "rows": sum(len(t.data) for t in raw)}

@@ -87,6 +87,8 @@ class Scorecard(_Model):
     #: Rules in force with no case at all, this period or the last (tribunal orders in an
     #: extract without that table, say): named, not shown as rows of zeros.
     without_cases: list[str]
+    #: What :attr:`without_cases` says, in a sentence (None when every rule has cases).
+    not_shown: str | None = None
 
 
 def _direction(change: float | None) -> Direction | None:
@@ -181,4 +183,32 @@ def build_scorecard(report: Report, previous: Report, targets: Targets) -> Score
             was_point.past_20_weeks if was_point else None,
             was_point.date if was_point else None))  # fmt: skip
     return Scorecard(period=report.period, previous_period=previous.period, rows=rows,
-                     backlog=line, without_cases=without)  # fmt: skip
+                     backlog=line, without_cases=without,
+                     not_shown=_not_shown(without, report))  # fmt: skip
+
+
+TABLE_WORDS = {"requests": "requests", "plans": "plans", "tribunal_orders": "tribunal orders"}
+
+
+def _not_shown(without: list[str], report: Report) -> str | None:
+    """Which measures have no case at all: those on a table the extract lacks in a few words,
+    the others by name."""
+    if not without:
+        return None
+    usable: dict[str, int] = {}
+    for s in report.inputs:
+        usable[s.table] = usable.get(s.table, 0) + s.rows_usable
+    by_table: dict[str, list[str]] = {}
+    for r in report.rules:
+        if r.rule in without:
+            by_table.setdefault(r.table, []).append(r.label or r.title)
+    parts = []
+    for table, labels in by_table.items():
+        if not usable.get(table):
+            n = len(labels)
+            parts.append(f"the extract has no {TABLE_WORDS.get(table, table)}, so {n} "
+                         f"measure{'s' * (n != 1)} on them {'have' if n != 1 else 'has'} no "
+                         "cases")  # fmt: skip
+        else:
+            parts.append("no cases for " + ", ".join(labels))
+    return "Not shown: " + "; ".join(parts) + "."

@@ -9,9 +9,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.table import Table
+from rich.text import Text
 
-from ehcp_timeliness.analysis import Options, analyse, stage
+from ehcp_timeliness.analysis import Analysis, Options, analyse, stage
+from ehcp_timeliness.benchmark import with_published_targets
 from ehcp_timeliness.cli import benchmark as bench
 from ehcp_timeliness.cli import logs
 from ehcp_timeliness.cli.common import (
@@ -38,8 +41,10 @@ from ehcp_timeliness.clocks.rules import load_rules
 from ehcp_timeliness.limits import MAX_DUE_WITHIN_WEEKS
 from ehcp_timeliness.quality import banner, check
 from ehcp_timeliness.report import Period, Report, parse_period
-from ehcp_timeliness.targets import load_targets
+from ehcp_timeliness.scorecard import build_scorecard
+from ehcp_timeliness.targets import Targets, load_targets
 from ehcp_timeliness.validate.checks import Validated
+from ehcp_timeliness.words import FEW_CASES, period_phrase
 from ehcp_timeliness.write.atomic import OutputSet
 from ehcp_timeliness.write.board import write_board_pack
 from ehcp_timeliness.write.cases import case_writer
@@ -53,9 +58,10 @@ def command(
         str | None,
         typer.Option(
             "--as-at",
-            metavar="YYYY-MM-DD",
-            help="The date the extract was taken: open cases are judged as at this date. "
-            "Required unless a SEN2 return gives its ReferenceDate.",
+            metavar="DATE",
+            help="The date the extract was taken (2025-03-31 or 31/03/2025): open cases are "
+            "judged as at this date. Default: a SEN2 return's ReferenceDate, else today; the "
+            "run says which.",
             show_default=False,
         ),
     ] = None,
@@ -65,6 +71,7 @@ def command(
         str | None,
         typer.Option(
             "--period",
+            metavar="PERIOD",
             help="Completed cases counted in: 2024 (calendar year), 2024-25 "
             "(financial year), 2024-Q1, 2024-03 (month) or rolling-12 (default).",
         ),
@@ -73,13 +80,13 @@ def command(
         str | None,
         typer.Option(
             "--from",
-            metavar="YYYY-MM-DD",
+            metavar="DATE",
             help="Start of a custom period (with --to, or to the as-at date).",
         ),
     ] = None,
     to: Annotated[
         str | None,
-        typer.Option("--to", metavar="YYYY-MM-DD", help="End of a custom period (needs --from)."),
+        typer.Option("--to", metavar="DATE", help="End of a custom period (needs --from)."),
     ] = None,
     by: Annotated[
         str | None,
@@ -101,7 +108,11 @@ def command(
     ] = 4,
     cases_out: Annotated[
         Path | None,
-        typer.Option("--cases-out", help="Write every evaluated (record, rule) to this CSV file."),
+        typer.Option(
+            "--cases-out",
+            metavar="FILE",
+            help="Write every evaluated (record, rule) to this CSV file.",
+        ),
     ] = None,
     json_out: Annotated[
         str | None,
@@ -112,6 +123,14 @@ def command(
         ),
     ] = None,
     strict: StrictOpt = False,
+    detail: Annotated[
+        bool,
+        typer.Option(
+            "--detail",
+            help="After the headline, print every clock's counts, DfE's measures, the 20-week "
+            "bands, the backlog by weeks and the monthly trend.",
+        ),
+    ] = False,
     allow_partial: Annotated[
         bool,
         typer.Option(
@@ -126,20 +145,24 @@ def command(
         Path | None,
         typer.Option(
             "--xlsx",
+            metavar="FILE",
             help="Write the Partnership Board pack as an XLSX workbook (docs/board-pack.md).",
         ),
     ] = None,
     council: Annotated[
-        str, typer.Option("--council", help="Council name for the pack's cover.")
+        str, typer.Option("--council", metavar="NAME", help="Council name for the pack's cover.")
     ] = "Local authority",
     targets_file: Annotated[
         Path | None,
-        typer.Option("--targets", help="TOML file of KPI targets for the pack's scorecard."),
+        typer.Option(
+            "--targets", metavar="FILE", help="TOML file of KPI targets for the pack's scorecard."
+        ),
     ] = None,
     max_detail_rows: Annotated[
         int,
         typer.Option(
             "--max-detail-rows",
+            metavar="N",
             min=1,
             max=EXCEL_MAX_ROWS,
             help="Most rows in each detail sheet "
@@ -149,7 +172,9 @@ def command(
     csv_dir: Annotated[
         Path | None,
         typer.Option(
-            "--csv-dir", help="Also write each table of the pack as CSV into this folder."
+            "--csv-dir",
+            metavar="DIR",
+            help="Also write each table of the pack as CSV into this folder.",
         ),
     ] = None,
     published: bench.PublishedOpt = None,
@@ -172,8 +197,8 @@ def command(
     rules = run(lambda: load_rules(rules_dir))
     targets = run(lambda: load_targets(targets_file, known=[r.id for r in rules.rules]))
     spec = bench.published_spec(published, la, compare, neighbours)
-    options = Options(as_at=when, period=chosen, due_within=due_within, by=by,
-                      mapping_file=mapping, published=spec,
+    options = Options(as_at=when, default_as_at=date.today(), period=chosen,
+                      due_within=due_within, by=by, mapping_file=mapping, published=spec,
                       pseudonym_key_file=pseudonym_key_file)  # fmt: skip
     with OutputSet() as outputs:
         sinks = [partial(case_writer, outputs.path(cases_out), raw=raw_csv)] if cases_out else []
@@ -202,7 +227,13 @@ def command(
     if json_out == "-":
         typer.echo(analysis.report.model_dump_json(indent=2))
     else:
-        render(analysis.report, analysis.validated, breakdown=by is not None)
+        headline(analysis, targets, council)
+        if detail:
+            render(analysis.report, analysis.validated, breakdown=by is not None)
+        else:
+            out.print("Every clock's counts, DfE's measures, the 20-week bands, the backlog by "
+                      "weeks and the monthly trend: run again with --detail.", markup=False,
+                      style="dim")  # fmt: skip
     if refused or (strict and analysis.validated.has_errors):
         raise typer.Exit(Exit.FINDINGS)
 
@@ -234,20 +265,80 @@ def _pct(rate: float | None) -> str:
     return "" if rate is None else f"{rate:.1%}"
 
 
-def render(report: Report, validated: Validated, *, breakdown: bool = False) -> None:
+def headline(analysis: Analysis, targets: Targets, council: str) -> None:
+    """The same figures as the board pack's first page, compactly: each measure this period
+    and last, the change, the target and where it comes from, the status; the backlog."""
+    report = analysis.report
+    if analysis.benchmark is not None:  # England's published figures as the default targets
+        targets = with_published_targets(targets, analysis.benchmark)
+    card = build_scorecard(report, analysis.previous, targets)
     rows = sum(s.rows_read for s in report.inputs)
     usable = sum(s.rows_usable for s in report.inputs)
-    rejected = rows - usable
+    source = analysis.validated.as_at_source
+    said = "" if source == "--as-at" else f" ({plain(source)})"
     out.print(
-        f"[bold]EHC plan timeliness[/] as at {report.as_at:%d %B %Y}; completed cases counted "
-        f"in {plain(report.period.label)} ({report.period.start:%d/%m/%Y} to "
-        f"{report.period.end:%d/%m/%Y})."
+        f"[bold]{plain(council)}: EHC plan timeliness[/] as at {report.as_at:%-d %B %Y}{said}; "
+        f"{plain(period_phrase(card.period).removeprefix('in '))} against "
+        f"{plain(period_phrase(card.previous_period).removeprefix('in '))}."
     )
-    line = f"Input: {rows:,} rows read, {usable:,} usable, {rejected:,} rejected"
+    line = f"Input: {rows:,} rows read, {usable:,} usable, {rows - usable:,} rejected"
+    if report.findings_by_code:
+        line += f"; {sum(report.findings_by_code.values()):,} findings (ehcp validate lists them)"
+    out.print(line + ".", markup=False)
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("Measure", ratio=1, min_width=24)  # the only column that wraps
+    for name in ("Now", "Cases", "Before", "Change", "Target", "Status"):
+        table.add_column(name, justify="left" if name in ("Target", "Status") else "right",
+                         no_wrap=True)  # fmt: skip
+    for r in card.rows:
+        change = "" if r.change is None else f"{r.change * 100:+.1f}"
+        better = {"better": "better", "worse": "worse", "no change": "same"}.get(r.direction or "")
+        target = (
+            f"{_pct(r.target)} {_short_source(r.target_source)}" if r.target is not None else ""
+        )
+        table.add_row(cell(r.label), _pct(r.rate),
+                      f"{r.met:,}/{r.completed:,}" + (" *" if r.few_cases else ""),
+                      _pct(r.previous_rate), f"{change} {better}".strip(), cell(target),
+                      Text(r.status, style=STATUS_STYLES.get(r.status, "")))  # fmt: skip
+    out.print(table)
+    out.print(
+        f"Now: {plain(period_phrase(card.period).removeprefix('in '))}; before: "
+        f"{plain(period_phrase(card.previous_period).removeprefix('in '))}; change in "
+        "percentage points. Targets: "
+        + "; ".join(
+            f"{_short_source(s)} ({s[len(_short_source(s)) :].lstrip(',: ')})"
+            if s != _short_source(s)
+            else s
+            for s in dict.fromkeys(r.target_source for r in card.rows)
+        )
+        + ".",
+        markup=False,
+    )
+    if any(r.few_cases for r in card.rows):
+        out.print(f"* fewer than {FEW_CASES} cases: read the rate with care.", markup=False)
+    if card.backlog is not None:
+        out.print(card.backlog.sentence, markup=False)
+    if card.not_shown:
+        out.print(card.not_shown, markup=False)
+
+
+def _short_source(source: str) -> str:
+    """ "England 2024, DfE" -> "England 2024"; "default: no published figure" -> "default"."""
+    return source.split(",")[0].split(":")[0]
+
+
+STATUS_STYLES = {"On target": "green", "Below target": "yellow", "Well below": "red"}
+
+
+def render(report: Report, validated: Validated, *, breakdown: bool = False) -> None:
+    """The detail behind the headline (``--detail``)."""
+    out.print(
+        f"[bold]Detail[/]: completed cases counted in {plain(report.period.label)} "
+        f"({report.period.start:%d/%m/%Y} to {report.period.end:%d/%m/%Y})."
+    )
     if report.findings_by_code:
         codes = ", ".join(f"{k} {v:,}" for k, v in report.findings_by_code.items())
-        line += f" (findings: {codes}; run ehcp validate for the detail)"
-    out.print(line + ".", markup=False)
+        out.print(f"Findings by code: {codes}.", markup=False)
 
     table = Table(title="Statutory clocks", title_justify="left")
     for name in ("Rule", "Limit", "Completed", "Met", "Late", "On time", "Open", "Overdue",

@@ -39,13 +39,7 @@ def board_sheets(
     report = analysis.report
     england = _england_20w(analysis)
     return [
-        headline(
-            report,
-            card,
-            council,
-            england,
-            {name: len(frame) for name, frame in analysis.tables.items()},
-        ),
+        headline(report, card, council, england),
         summary(report, card),
         trend(analysis, targets, england),
         backlog(analysis),
@@ -75,29 +69,8 @@ def _points(change: float | None) -> float | None:
     return None if change is None else change * 100
 
 
-TABLE_WORDS = {"requests": "requests", "plans": "plans", "tribunal_orders": "tribunal orders"}
-
-
-def _not_shown(without: list[str], report: Report, tables: dict[str, int]) -> str:
-    """Which measures have no case at all: a table the extract lacks in a few words, the
-    other measures by name."""
-    by_table: dict[str, list[str]] = {}
-    for r in report.rules:
-        if r.rule in without:
-            by_table.setdefault(r.table, []).append(r.label or r.title)
-    parts = []
-    for table, labels in by_table.items():
-        if not tables.get(table):
-            parts.append(f"the extract has no {TABLE_WORDS.get(table, table)}, so "
-                         f"{len(labels)} measure{'s' * (len(labels) != 1)} on them "
-                         f"{'have' if len(labels) != 1 else 'has'} no cases")  # fmt: skip
-        else:
-            parts.append("no cases for " + ", ".join(labels))
-    return "Not shown: " + "; ".join(parts) + "."
-
-
 def headline(report: Report, card: Scorecard, council: str,
-             england: tuple[float, str] | None, tables: dict[str, int]) -> Sheet:  # fmt: skip
+             england: tuple[float, str] | None) -> Sheet:  # fmt: skip
     rows = [{
         "Measure": r.label,
         "This period (%)": r.rate,
@@ -124,8 +97,8 @@ def headline(report: Report, card: Scorecard, council: str,
     if card.backlog is not None:
         notes.append(card.backlog.sentence)
     notes += [f"• {r.sentence}" for r in card.rows]
-    if card.without_cases:
-        notes.append(_not_shown(card.without_cases, report, tables))
+    if card.not_shown:
+        notes.append(card.not_shown)
     charts = [
         Chart("line", "Plans within 20 weeks, excluding exceptions", "On time",
               [RATE_20W, TARGET_20W, *([f"England {england[1]} (%)"] if england else [])],
