@@ -28,3 +28,9 @@ def shared() -> Path:
     """The ../shared folder; a test that needs it fails, not skips, when it is missing."""
     assert SHARED.is_dir(), f"{SHARED} is missing: tests read DfE's files and SEN2 samples there"
     return SHARED
+
+
+@pytest.fixture(autouse=True)
+def _no_pseudonym_key_from_the_shell(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A key in the developer's environment would hash every person id the tests expect."""
+    monkeypatch.delenv("EHCP_PSEUDONYM_KEY", raising=False)

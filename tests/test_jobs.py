@@ -312,3 +312,27 @@ def test_a_job_can_write_the_projections_too(job):
     assert "Projections" in load_workbook(out(job, "board.xlsx"), read_only=True).sheetnames
     manifest = json.loads(out(job, "manifest.json").read_text())
     assert any(o["path"].endswith("projections.json") for o in manifest["outputs"])
+
+
+def test_a_job_hashes_person_ids_with_its_pseudonym_key_file(job):
+    """A job's key file does what --pseudonym-key-file does; --check refuses a short key."""
+    key = job.parent / "secret" / "key"
+    key.parent.mkdir()
+    key.write_text("short\n")
+    keyed = 'council = "Testshire"\npseudonym_key_file = "secret/key"'
+    job.write_text(JOB.replace('council = "Testshire"', keyed))
+    check = runner.invoke(app, ["run", "--check", str(job)])
+    assert check.exit_code == 3 and "at least 16" in check.output
+    key.write_text("a-council-secret-kept-elsewhere\n")
+    check = runner.invoke(app, ["run", "--check", str(job)])
+    assert check.exit_code == 0 and f"pseudonym key file: {key}" in check.output
+    assert runner.invoke(app, ["run", str(job)]).exit_code == 0
+    ids = {line.split(",")[1] for line in out(job, "cases.csv").read_text().splitlines()[1:]}
+    report = job.parent / "by-hand.csv"
+    args = ["report", str(job.parent / "data"), "--as-at", "2025-03-31", "--period", "2024",
+            "--pseudonym-key-file", str(key), "--cases-out", str(report)]  # fmt: skip
+    assert runner.invoke(app, args).exit_code == 0
+    assert report.read_bytes() == out(job, "cases.csv").read_bytes()
+    assert len(ids) > 1000 and all(len(i) == 16 for i in ids)
+    own = {line.split(",")[0] for line in (SAMPLE / "requests.csv").read_text().splitlines()}
+    assert not ids & own  # none of the sample's own ids

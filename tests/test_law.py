@@ -464,7 +464,8 @@ def test_case_list_and_console_show_the_new_statuses(tmp_path):
     )
     out = tmp_path / "cases.csv"
     result = CliRunner().invoke(app, ["report", str(tmp_path / "plans.csv"), "--as-at",
-                                      "2024-06-01", "--cases-out", str(out), "--detail"])  # fmt: skip
+                                      "2024-06-01", "--cases-out", str(out),
+                                      "--detail"])  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "Not owed" in result.stdout and "Unknown" in result.stdout
     cases = pd.read_csv(out, dtype=str, encoding="utf-8-sig")

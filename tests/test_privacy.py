@@ -157,3 +157,54 @@ def test_no_planted_identifier_reaches_any_output(tmp_path, mapping):
     assert "looks like a UPN (a letter and 12 digits)" in findings
     assert "Primary Need" not in texts["cases.csv"].splitlines()[0]  # known: canonical name
     assert texts["cases.csv"].splitlines()[0].endswith("team,primary_need,caseworker")
+
+
+def test_with_a_pseudonym_key_a_column_of_upns_is_read_as_keyed_hashes(tmp_path, monkeypatch):
+    """A mapping that reads person_id from a UPN column is refused without a key; with one
+    (file or environment), every id is replaced by its HMAC as it is read: no row is lost,
+    no UPN reaches an output, and the same key gives the same ids next month."""
+    import hashlib
+    import hmac
+
+    from ehcp_timeliness.read.pseudonym import ENV, LENGTH
+
+    upns = ["K801200034567", "K801200034568", "A123456789012"]
+    rows = [f"{upns[i % 3]},2024-0{1 + i % 9}-0{1 + i % 7},Y,2024-0{1 + i % 9}-2{i % 8}"
+            for i in range(9)]  # fmt: skip
+    rows[1] = " " + rows[1]  # surrounding spaces do not make another child
+    extract = tmp_path / "requests.csv"
+    extract.write_text("UPN,received_date,request_outcome,request_outcome_date\n"
+                       + "\n".join(rows) + "\n")  # fmt: skip
+    mapping = tmp_path / "m.toml"
+    mapping.write_text('[columns]\nperson_id = "UPN"\n')
+    key = tmp_path / "key"
+    key.write_text("a-council-secret-kept-elsewhere\n")
+    base = ["report", str(extract), "--mapping", str(mapping), "--as-at", "2025-03-31"]
+
+    refused = runner.invoke(app, ["validate", *base[1:], "--format", "json"])
+    assert '"person-id-not-pseudonym"' in refused.stdout and "keyed hashes" in refused.stdout
+
+    def run(name: str, *options: str):
+        out = tmp_path / name
+        result = runner.invoke(app, [*base, "--cases-out", str(out / "cases.csv"),
+                                     "--xlsx", str(out / "board.xlsx"), *options])  # fmt: skip
+        assert result.exit_code == 0, result.output
+        return out, result
+
+    out, result = run("file", "--pseudonym-key-file", str(key))
+    texts = _everything_written(out, {"report": result})
+    assert [(u, w) for w, t in texts.items() for u in (*upns, "K8012000345") if u in t] == []
+    cases = texts["cases.csv"].splitlines()
+    ids = {line.split(",")[1] for line in cases[1:]}
+    expect = {hmac.digest(b"a-council-secret-kept-elsewhere", u.encode(), hashlib.sha256)
+              .hex()[:LENGTH] for u in upns}  # fmt: skip
+    assert ids == expect
+    assert sum(line.startswith("decision-6w,") for line in cases) == len(rows)  # none lost
+
+    monkeypatch.setenv(ENV, "a-council-secret-kept-elsewhere")
+    again, _ = run("environment")
+    assert (again / "cases.csv").read_text() == (out / "cases.csv").read_text()
+    monkeypatch.setenv(ENV, "another-council-secret-entirely")
+    other, _ = run("other-key")
+    assert not ids & {line.split(",")[1] for line in (other / "cases.csv").read_text()
+                      .splitlines()[1:]}  # fmt: skip

@@ -130,6 +130,8 @@ class Job(_Strict):
     mapping: str | None = None
     rules: str | None = None
     targets: str | None = None
+    #: The pseudonym key's file (else EHCP_PSEUDONYM_KEY), as ``--pseudonym-key-file``.
+    pseudonym_key_file: str | None = None
     #: A date; "today"; or "file-name": the date in the (first) input file's name.
     as_at: date | AsAtSource
     period: str | None = None
@@ -217,6 +219,7 @@ class Plan:
     mapping: Path | None
     rules: Path | None
     targets: Path | None
+    pseudonym_key_file: Path | None
     #: Output name -> path, and the manifest's path.
     outputs: dict[str, Path]
     manifest: Path
@@ -294,6 +297,7 @@ def plan(job: Job, job_file: Path, *, today: date) -> Plan:
                 here(job.mapping) if job.mapping else None,
                 here(job.rules) if job.rules else None,
                 here(job.targets) if job.targets else None,
+                here(job.pseudonym_key_file) if job.pseudonym_key_file else None,
                 outputs, manifest, published, notes)  # fmt: skip
 
 
@@ -336,6 +340,7 @@ def run_job(job_plan: Plan) -> RunResult:
         clean_stale(folders)
         options = Options(as_at=job_plan.as_at, period=job.period, due_within=job.due_within,
                           by=job.by, mapping_file=job_plan.mapping,
+                          pseudonym_key_file=job_plan.pseudonym_key_file,
                           published=job_plan.published,
                           projection=job.projection_options())  # fmt: skip
         with OutputSet() as outputs:

@@ -21,7 +21,7 @@ from ehcp_timeliness.read.blade import read_blade, split_blade
 from ehcp_timeliness.read.csv import read_csv
 from ehcp_timeliness.read.mapping import Mapping, load_mapping
 from ehcp_timeliness.read.paths import expand_noting, is_xml
-from ehcp_timeliness.read.pseudonym import PseudonymKey, resolve_key
+from ehcp_timeliness.read.pseudonym import PseudonymKey, given_key, resolve_key
 from ehcp_timeliness.read.sen2 import read_sen2
 from ehcp_timeliness.read.sen2_data import (
     Notes,
@@ -71,13 +71,16 @@ def read_all(
     read (the latest, if they differ); else ``default_as_at``; else :class:`NoAsAtDate`.
     Person ids of a SEN2 return are keyed hashes (``pseudonym_key``, else
     :func:`~ehcp_timeliness.read.pseudonym.resolve_key` of ``pseudonym_key_file``, made only
-    when a return is read).
+    when a return is read). A key the user gave (not a random one) hashes the person ids of
+    CSV and XLSX extracts too, as they are read, so a column of UPNs can be read safely and
+    the ids stay the same from month to month.
 
     Raises :class:`~ehcp_timeliness.errors.InputError` for input that cannot be read at all.
     """
     raw: list[RawTable] = []
     returns: list[Sen2Data] = []
-    key = pseudonym_key
+    key = pseudonym_key if pseudonym_key is not None else given_key(pseudonym_key_file)
+    ids_key = key if key is not None and not key.is_random else None
 
     def keyed() -> PseudonymKey:
         nonlocal key
@@ -91,13 +94,13 @@ def read_all(
         returns.append(read_blade(export, keyed()))
     for path in files:
         if path.suffix.lower() == ".csv":
-            raw.append(read_csv(path, mapping))
+            raw.append(read_csv(path, mapping, ids_key))
         elif is_xml(path):
             returns.append(read_sen2(path, keyed()))
         elif is_sen2_workbook(path):
             returns.append(read_sen2_workbook(path, keyed()))
         else:
-            raw.extend(read_xlsx(path, mapping))
+            raw.extend(read_xlsx(path, mapping, ids_key))
 
     for data in returns:
         remove_controls(data)

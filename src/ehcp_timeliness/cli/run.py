@@ -23,6 +23,7 @@ from ehcp_timeliness.clocks.rules import load_rules
 from ehcp_timeliness.errors import InputError
 from ehcp_timeliness.jobs import Plan, load_job, plan, run_job
 from ehcp_timeliness.read.mapping import load_mapping
+from ehcp_timeliness.read.pseudonym import resolve_key
 from ehcp_timeliness.report import parse_period
 from ehcp_timeliness.targets import load_targets
 from ehcp_timeliness.write.lock import Locked
@@ -84,6 +85,8 @@ def _check_files(resolved: Plan) -> None:
     rules = load_rules(resolved.rules)
     load_targets(resolved.targets, known=[r.id for r in rules.rules])
     load_mapping(resolved.mapping)
+    if resolved.pseudonym_key_file is not None:
+        resolve_key(resolved.pseudonym_key_file)  # readable, and long enough
 
 
 def _print_plan(resolved: Plan) -> None:
@@ -96,7 +99,8 @@ def _print_plan(resolved: Plan) -> None:
         f"period: {period.label} ({period.start:%Y-%m-%d} to {period.end:%Y-%m-%d})",
         *(f"input: {p}" for p in resolved.inputs),
         *(f"{name}: {path}" for name, path in (("mapping", resolved.mapping),
-          ("rules", resolved.rules), ("targets", resolved.targets)) if path is not None),
+          ("rules", resolved.rules), ("targets", resolved.targets),
+          ("pseudonym key file", resolved.pseudonym_key_file)) if path is not None),
         *(f"output {name}: {path}" for name, path in resolved.outputs.items()),
         f"output manifest: {resolved.manifest}",
         f"fail when rejected share above: {job.fail.max_rejected_share}"

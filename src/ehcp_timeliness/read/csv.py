@@ -41,6 +41,7 @@ from ehcp_timeliness.dates import as_arrow_text
 from ehcp_timeliness.errors import InputError
 from ehcp_timeliness.limits import MAX_CELL_CHARS, MAX_COLUMNS, MAX_HEADER_CHARS
 from ehcp_timeliness.read.mapping import Mapping
+from ehcp_timeliness.read.pseudonym import PseudonymKey
 from ehcp_timeliness.read.tables import (
     RawTable,
     RowNote,
@@ -74,8 +75,9 @@ _UTF8_SEQUENCE = re.compile(
 _MAX_HEADER_LINE = MAX_COLUMNS * (MAX_HEADER_CHARS + 3)
 
 
-def read_csv(path: Path, mapping: Mapping) -> RawTable:
-    """Read a CSV as Excel and case systems save it (see the module's notes)."""
+def read_csv(path: Path, mapping: Mapping, key: PseudonymKey | None = None) -> RawTable:
+    """Read a CSV as Excel and case systems save it (see the module's notes); given a
+    pseudonym ``key``, person ids are replaced by their keyed hashes as they are read."""
     table: str | None = None
 
     def solid(headers: list[str]) -> list[int]:  # ids, dates and codes never hold line breaks
@@ -92,7 +94,7 @@ def read_csv(path: Path, mapping: Mapping) -> RawTable:
     cells = read_cells(path, solid)
     assert table is not None
     out = make_table(str(path), table, cells.headers, cells.data, cells.rows, 1, mapping,
-                     cells.malformed)  # fmt: skip
+                     cells.malformed, key)  # fmt: skip
     out.row_notes = cells.notes
     return out
 

@@ -49,6 +49,11 @@ def resolve_key(key_file: Path | None = None) -> PseudonymKey:
     Raises :class:`InputError` for a key file that cannot be read or a key too short to
     protect anything (under 16 bytes).
     """
+    return given_key(key_file) or PseudonymKey(secrets.token_bytes(32), "random")
+
+
+def given_key(key_file: Path | None = None) -> PseudonymKey | None:
+    """The key the user gave (``key_file``, else ``EHCP_PSEUDONYM_KEY``); None without one."""
     if key_file is not None:
         try:
             key = key_file.read_bytes().strip()
@@ -60,7 +65,7 @@ def resolve_key(key_file: Path | None = None) -> PseudonymKey:
     text = os.environ.get(ENV)
     if text is not None and text.strip():
         return _checked(text.strip().encode("utf-8"), f"environment {ENV}")
-    return PseudonymKey(secrets.token_bytes(32), "random")
+    return None
 
 
 def _checked(key: bytes, source: str) -> PseudonymKey:

@@ -23,6 +23,7 @@ from ehcp_timeliness.read.dimensions import (
     safe_dimension_name,
 )
 from ehcp_timeliness.read.mapping import Mapping
+from ehcp_timeliness.read.pseudonym import PseudonymKey, pseudonymise
 from ehcp_timeliness.schema import TABLES, columns
 from ehcp_timeliness.text import strip_controls, strip_controls_arrow
 
@@ -125,12 +126,14 @@ _SCHEMA_NAMES = {norm_header(c) for t in TABLES for c in columns(t)}
 
 
 def _name_columns(
-    headers: list[str], table: str, mapping: Mapping
+    headers: list[str], table: str, mapping: Mapping, *, keyed: bool = False
 ) -> tuple[list[str | None], dict[str, str], list[HeaderNote]]:
     """Canonical (or kept dimension) name per column position; None drops the column.
 
     A column is read when it is a schema column, a known dimension or a dimension the mapping
-    declares (:mod:`.dimensions`); every other column is dropped with a note naming it.
+    declares (:mod:`.dimensions`); every other column is dropped with a note naming it. A
+    ``person_id`` column whose header names an identifier (``UPN``) is dropped too, unless
+    ``keyed``: its values are then replaced by keyed hashes as they are read.
     """
     lookup = _header_lookup(table, mapping)
     dims = _dimension_lookup(mapping)
@@ -151,10 +154,12 @@ def _name_columns(
         why = identifying_reason(header)
         if not key:
             names.append(None)  # an unnamed column: Excel's stray empty columns
-        elif name == "person_id" and why is not None:
+        elif name == "person_id" and why is not None and not keyed:
             drop(header, "person-id-not-pseudonym",
                  f"person_id would be read from this column, but its header names {why}; "
-                 "person_id must be a pseudonymous id, so the column is not read")  # fmt: skip
+                 "person_id must be a pseudonymous id, so the column is not read (give a "
+                 "pseudonym key, --pseudonym-key-file or EHCP_PSEUDONYM_KEY, to have its "
+                 "values replaced by keyed hashes as they are read)")  # fmt: skip
         elif name is None and dim is None:
             if why is not None:
                 drop(header, "identifying-column-dropped",
@@ -195,6 +200,15 @@ def _name_columns(
     return names, canonical, notes
 
 
+def _hashed_ids(values: pd.Series, key: PseudonymKey) -> pa.ChunkedArray | pa.Array:
+    """Each id's keyed hash (surrounding spaces ignored, so "P1 " is "P1"); a blank stays as
+    it was, so that a missing id is still a finding."""
+    ids = pc.utf8_trim_whitespace(as_arrow_text(values))
+    blank = pc.fill_null(pc.equal(pc.utf8_length(ids), 0), True)
+    hashed = pseudonymise(pc.if_else(blank, pa.scalar(None, ids.type), ids), key)
+    return pc.if_else(blank, as_arrow_text(values), hashed)
+
+
 def make_table(
     file: str,
     table: str,
@@ -204,7 +218,10 @@ def make_table(
     header_row: int,
     mapping: Mapping,
     malformed: list[tuple[int, str]] | None = None,
+    key: PseudonymKey | None = None,
 ) -> RawTable:
+    """The table as read: columns named (or dropped), control characters and blank rows
+    removed, and, given a pseudonym ``key``, every ``person_id`` replaced by its keyed hash."""
     notes: list[HeaderNote] = []
     clean_headers = [strip_controls(h) for h in headers]
     for raw_header, header in zip(headers, clean_headers, strict=True):
@@ -215,7 +232,7 @@ def make_table(
                            "were removed")
             )  # fmt: skip
     headers = clean_headers
-    names, canonical, named_notes = _name_columns(headers, table, mapping)
+    names, canonical, named_notes = _name_columns(headers, table, mapping, keyed=key is not None)
     notes += named_notes
     for i, header in enumerate(headers):  # values under no header are not read: say so
         if not norm_header(header):
@@ -235,6 +252,8 @@ def make_table(
         if found is not None:
             data[name] = pd.arrays.ArrowStringArray(cleaned)
             controls[name] = found
+    if key is not None and "person_id" in data.columns:
+        data["person_id"] = pd.arrays.ArrowStringArray(_hashed_ids(data["person_id"], key))
     # Blank rows (every cell empty or spaces, as Excel leaves at the end of a sheet): narrow
     # the candidates column by column, so a full extract costs about one column's check.
     candidates = np.arange(len(data))

@@ -48,6 +48,7 @@ from ehcp_timeliness.limits import (
 )
 from ehcp_timeliness.read.csv import check_header, long_cells
 from ehcp_timeliness.read.mapping import Mapping
+from ehcp_timeliness.read.pseudonym import PseudonymKey
 from ehcp_timeliness.read.tables import HeaderNote, RawTable, make_table, recognise
 from ehcp_timeliness.schema import TABLES
 
@@ -335,7 +336,7 @@ def _why(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-def read_xlsx(path: Path, mapping: Mapping) -> list[RawTable]:
+def read_xlsx(path: Path, mapping: Mapping, key: PseudonymKey | None = None) -> list[RawTable]:
     from python_calamine import CalamineError, SheetTypeEnum, SheetVisibleEnum
 
     wb, scans = _open(path)
@@ -361,7 +362,7 @@ def read_xlsx(path: Path, mapping: Mapping) -> list[RawTable]:
                     raise
                 raise InputError(f"{where}: the sheet cannot be read (the reader failed on "
                                  "it; is the file damaged?)") from None  # fmt: skip
-            table = _sheet_table(grid, meta.name, where, mapping)
+            table = _sheet_table(grid, meta.name, where, mapping, key)
             if table is None:
                 if _header(grid)[0] >= 0:  # a table, but neither requests nor plans
                     ignored.append(meta.name)
@@ -404,7 +405,7 @@ def _header(grid: list[list[object]]) -> tuple[int, list[str]]:
 
 
 def _sheet_table(
-    grid: list[list[object]], title: str, where: str, mapping: Mapping
+    grid: list[list[object]], title: str, where: str, mapping: Mapping, key: PseudonymKey | None
 ) -> RawTable | None:
     """One sheet's table: the header is the first row with two or more filled cells."""
     hint = title.strip().casefold()
@@ -422,6 +423,6 @@ def _sheet_table(
     data = pd.DataFrame({f"c{i}": _column(col) for i, col in enumerate(columns)})
     rows = np.arange(header_row + 1, header_row + 1 + len(body), dtype=np.int64)
     data, rows, too_long = long_cells(data, rows, headers)  # Excel's own limit, so crafted
-    out = make_table(where, table, headers, data, rows, header_row, mapping)
+    out = make_table(where, table, headers, data, rows, header_row, mapping, key=key)
     out.row_notes = too_long
     return out

@@ -398,7 +398,8 @@ def _validate_table(table: str, raws: list[RawTable], as_at: date, mapping: Mapp
         "person-id-not-pseudonym",
         lambda m: (
             "looks like " + shapes[m] + "; person_id must be a pseudonym, so the row is "
-            "set aside (replace the column with the case-management system's own id)"
+            "set aside (use the case-management system's own id, or give a pseudonym key to "
+            "have ids replaced by keyed hashes as they are read)"
         ),
         quote=False,
     )
