@@ -3,8 +3,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 
+import pytest
 from openpyxl import Workbook
 
+from ehcp_timeliness.errors import InputError
 from ehcp_timeliness.load import load
 
 AS_AT = date(2025, 3, 31)
@@ -49,6 +51,35 @@ def test_missing_required_column_sets_the_file_aside(write):
         [1, "person_id", "missing-column"]
     ]
     assert result.summaries[0].rows_rejected == 1
+
+
+def test_a_missing_column_names_the_headers_that_nearly_match_and_the_fix_works(write):
+    text = "Child Ref,received_date,Case Officer Notes,team\nP1,2024-01-02,x,North\n"
+    result = load([write("r.csv", text)], as_at=AS_AT)
+    missing = result.findings[result.findings["code"] == "missing-column"]
+    assert missing["column"].tolist() == ["person_id"]
+    message = missing["message"].iloc[0]
+    assert "headers that nearly match person_id: 'Child Ref'." in message
+    assert "Notes" not in message  # nothing like it, and dropped as free text anyway
+    fix = message.split("name it in a mapping file: ")[1]
+    assert fix == '[columns] person_id = "Child Ref"'
+    mapping = write("m.toml", fix.replace("] ", "]\n"))
+    fixed = load([write("r.csv", text)], as_at=AS_AT, mapping_file=mapping)
+    assert "missing-column" not in set(fixed.findings["code"])
+    assert fixed.summaries[0].rows_usable == 1
+
+
+def test_an_unrecognised_file_names_the_header_that_nearly_matches(write):
+    with pytest.raises(InputError, match="nearly match received_date: 'Date Recieved'"):
+        load([write("r.csv", "Person ID,Date Recieved\nP1,2024-01-02\n")], as_at=AS_AT)
+    with pytest.raises(InputError, match=r"to name them\)$"):  # nothing near: no suggestion
+        load([write("r.csv", "Person ID,Colour\nP1,blue\n")], as_at=AS_AT)
+
+
+def test_a_missing_column_with_no_header_near_it_suggests_nothing(write):
+    result = load([write("r.csv", "received_date,Colour\n2024-01-02,blue\n")], as_at=AS_AT)
+    message = result.findings.set_index("code").loc["missing-column", "message"]
+    assert message == "required column person_id not found"
 
 
 def test_xlsx_title_rows_notes_sheet_and_real_dates(tmp_path):

@@ -49,6 +49,7 @@ from ehcp_timeliness.read.tables import (
     make_table,
     norm_header,
     recognise,
+    suggestion,
 )
 
 # Cells are limited by MAX_CELL_CHARS, with a finding, not by the csv module's 128 KiB, which
@@ -84,9 +85,11 @@ def read_csv(path: Path, mapping: Mapping, key: PseudonymKey | None = None) -> R
         nonlocal table
         table = recognise(headers, mapping)
         if table is None:
+            near = (suggestion(headers, "requests", "received_date")
+                    or suggestion(headers, "plans", "plan_issue_date"))  # fmt: skip
             raise InputError(
                 f"{path}: no recognisable columns (neither a requests nor a plans table;"
-                " use --mapping to name them)"
+                f" use --mapping to name them){near}"
             )
         lookup = _header_lookup(table, mapping)
         return [i for i, h in enumerate(headers) if norm_header(h) in lookup]

@@ -7,6 +7,7 @@ header each canonical column had in that file (findings name columns as the file
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -86,6 +87,32 @@ def _header_lookup(table: str, mapping: Mapping) -> dict[str, str]:
         for header in mapping.headers_for(name):
             lookup[norm_header(header)] = name
     return lookup
+
+
+#: How alike (difflib's ratio of the normalised headers) a header must be to one of a column's
+#: names to be suggested for it: "Date Recieved" is 0.92 like "date received".
+NEAR = 0.6
+
+
+def suggestion(headers: list[str], table: str, name: str) -> str:
+    """Up to three of ``headers`` that nearly match a name of ``table``'s column ``name`` (a
+    typo, a local wording), as words to end a message saying it is missing; else ''."""
+    names = [norm_header(a) for a in (name, *columns(table)[name].synonyms)]
+    scored = []
+    for header in headers:
+        key = norm_header(header)
+        if key and len(key) < 200 and identifying_reason(header) is None:
+            score = max(difflib.SequenceMatcher(None, key, n).ratio() for n in names)
+            if score >= NEAR:
+                scored.append((-score, header))
+    if not scored:
+        return ""
+    near = [header for _, header in sorted(scored)[:3]]
+    quoted = '"' + near[0].replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return (
+        f"; headers that nearly match {name}: {', '.join(repr(h) for h in near)}. If "
+        f"one is it, name it in a mapping file: [columns] {name} = {quoted}"
+    )
 
 
 def recognise(headers: list[str], mapping: Mapping, hint: str | None = None) -> str | None:

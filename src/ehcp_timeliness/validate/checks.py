@@ -37,7 +37,7 @@ from ehcp_timeliness.history import (
     plan_codes,
 )
 from ehcp_timeliness.read.mapping import Mapping
-from ehcp_timeliness.read.tables import RawTable
+from ehcp_timeliness.read.tables import RawTable, suggestion
 from ehcp_timeliness.schema import TABLES, Kind, columns, normalise_word
 from ehcp_timeliness.sen2_spec import ReturnInfo
 from ehcp_timeliness.validate.findings import CODES, FINDING_COLUMNS, Finding
@@ -153,6 +153,12 @@ def _categorical(values: Any, n: int) -> pd.Categorical:
                                                                         dtype="str"))  # fmt: skip
     codes, uniques = pd.factorize(pd.array(values, dtype="str"))
     return pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype="str"))
+
+
+def _near_headers(t: RawTable, name: str) -> str:
+    """The headers of ``t`` dropped as unknown that nearly match column ``name``."""
+    dropped = [n.column for n in t.notes if n.code == "unknown-column-dropped" and n.file is None]
+    return suggestion(dropped, t.table, name)
 
 
 def _frame(file, table, row, column, value, code, message) -> pd.DataFrame:
@@ -340,7 +346,7 @@ def _validate_table(table: str, raws: list[RawTable], as_at: date, mapping: Mapp
                         name,
                         None,
                         "missing-column",
-                        f"required column {name} not found",
+                        f"required column {name} not found" + _near_headers(t, name),
                     )
                 )
                 c.reject |= (df["_file"] == t.file).to_numpy()
