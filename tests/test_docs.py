@@ -7,8 +7,8 @@ from pathlib import Path
 import typer
 
 from ehcp_timeliness.cli.app import app
-from ehcp_timeliness.schema import TABLES, columns
 from ehcp_timeliness.validate.findings import CODES
+from ehcp_timeliness.validate.schema import TABLES, columns
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 

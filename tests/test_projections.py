@@ -31,7 +31,7 @@ from ehcp_timeliness.project.history import (
 )
 from ehcp_timeliness.project.metrics import errors
 from ehcp_timeliness.project.options import parse_change, parse_share, scenario
-from ehcp_timeliness.schema import Kind, columns
+from ehcp_timeliness.validate.schema import Kind, columns
 
 runner = CliRunner()
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"

@@ -543,7 +543,7 @@ def test_layout_detection_property(year, data):
     """Any set of markers that one layout has is read as a layout having them all (the
     earliest such), with nothing out of place; adding a marker that no layout shares with
     them is reported as a misfit, never silently absorbed."""
-    from ehcp_timeliness.sen2_spec import LAYOUTS, MARKERS, detect_layout
+    from ehcp_timeliness.read.sen2_spec import LAYOUTS, MARKERS, detect_layout
 
     own = sorted(m for m, years in MARKERS.items() if year in years)
     seen = set(data.draw(st.lists(st.sampled_from(own), min_size=1, unique=True)))

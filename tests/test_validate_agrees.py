@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from ehcp_timeliness.read.tables import RawTable
-from ehcp_timeliness.schema import TABLES, Kind, columns
 from ehcp_timeliness.validate.checks import validate
+from ehcp_timeliness.validate.schema import TABLES, Kind, columns
 
 AS_AT = date(2025, 3, 31)
 #: The checks pydantic declares per field or per row; the others (duplicates, future dates,

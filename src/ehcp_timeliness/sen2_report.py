@@ -42,7 +42,7 @@ from ehcp_timeliness.read.sen2_data import (
     text,
     upper,
 )
-from ehcp_timeliness.sen2_spec import SEN_SETTING, PublishedFile, PublishPreview, ReturnInfo
+from ehcp_timeliness.read.sen2_spec import SEN_SETTING, PublishedFile, PublishPreview, ReturnInfo
 from ehcp_timeliness.validate.sen2_checks import Context
 
 X = "x"  # DfE's mark for a figure that is unavailable

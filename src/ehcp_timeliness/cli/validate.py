@@ -34,7 +34,7 @@ from ehcp_timeliness.cli.common import (
     say_as_at,
 )
 from ehcp_timeliness.load import load
-from ehcp_timeliness.sen2_spec import ReturnInfo
+from ehcp_timeliness.read.sen2_spec import ReturnInfo
 from ehcp_timeliness.validate.checks import Validated
 from ehcp_timeliness.write.atomic import write_csv
 

@@ -35,7 +35,7 @@ from ehcp_timeliness.clocks.rules import (
 )
 from ehcp_timeliness.dates import period_end, phase_transfer_deadline
 from ehcp_timeliness.history import links, plan_codes, unknown_links
-from ehcp_timeliness.schema import TABLES, columns
+from ehcp_timeliness.validate.schema import TABLES, columns
 
 STATUSES = ["met", "late", "open", "overdue", "not-owed", "unknown"]
 MET, LATE, OPEN, OVERDUE, NOT_OWED, UNKNOWN = range(6)  # codes into STATUSES

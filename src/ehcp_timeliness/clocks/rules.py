@@ -25,7 +25,7 @@ from ehcp_timeliness.limits import (
     MAX_RULE_FILES,
     MAX_RULES,
 )
-from ehcp_timeliness.schema import Kind, columns
+from ehcp_timeliness.validate.schema import Kind, columns
 
 SCHEMA_VERSION = 1
 

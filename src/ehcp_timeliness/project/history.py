@@ -23,7 +23,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from ehcp_timeliness.schema import Kind, columns
+from ehcp_timeliness.validate.schema import Kind, columns
 
 #: A date that never comes: the exit day of a request still waiting.
 NEVER = np.iinfo(np.int64).max // 4

@@ -31,7 +31,7 @@ from ehcp_timeliness.read.sen2_data import (
     from_modules,
     name_columns,
 )
-from ehcp_timeliness.sen2_spec import HEADER
+from ehcp_timeliness.read.sen2_spec import HEADER
 
 NAME = re.compile(
     r"^Blade-Export_(?P<date>\d{2}-\d{2}-\d{4})_(?P<record>sen2|person|requests|assessment|"

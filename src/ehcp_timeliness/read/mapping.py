@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, mo
 from ehcp_timeliness.config import describe, read_toml
 from ehcp_timeliness.errors import RulesError
 from ehcp_timeliness.read.dimensions import KNOWN_DIMENSIONS
-from ehcp_timeliness.schema import TABLES, Kind, columns, normalise_word
+from ehcp_timeliness.validate.schema import TABLES, Kind, columns, normalise_word
 
 
 def _all_columns() -> dict[str, object]:

@@ -27,7 +27,7 @@ from lxml import etree
 from ehcp_timeliness.errors import InputError
 from ehcp_timeliness.read.pseudonym import PseudonymKey
 from ehcp_timeliness.read.sen2_data import Notes, Sen2Data, derive_ages, identify
-from ehcp_timeliness.sen2_spec import (
+from ehcp_timeliness.read.sen2_spec import (
     ACTIVE_PLANS,
     ASSESSMENT,
     HEADER,

@@ -33,11 +33,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ehcp_timeliness import sen2_spec as spec
 from ehcp_timeliness.dates import as_arrow_text, parse_date, parse_dates
+from ehcp_timeliness.read import sen2_spec as spec
 from ehcp_timeliness.read.pseudonym import PseudonymKey, pseudonymise
-from ehcp_timeliness.read.tables import RawTable
-from ehcp_timeliness.sen2_spec import (
+from ehcp_timeliness.read.sen2_spec import (
     GENDER_CURRENT,
     GROUP_RESOURCED,
     GROUP_SEN_UNIT,
@@ -53,6 +52,7 @@ from ehcp_timeliness.sen2_spec import (
     detect_layout,
     year_group_label,
 )
+from ehcp_timeliness.read.tables import RawTable
 from ehcp_timeliness.text import strip_controls_arrow
 from ehcp_timeliness.validate.findings import CODES, FINDING_COLUMNS
 

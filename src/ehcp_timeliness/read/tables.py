@@ -25,8 +25,8 @@ from ehcp_timeliness.read.dimensions import (
 )
 from ehcp_timeliness.read.mapping import Mapping
 from ehcp_timeliness.read.pseudonym import PseudonymKey, pseudonymise
-from ehcp_timeliness.schema import TABLES, columns
 from ehcp_timeliness.text import strip_controls, strip_controls_arrow
+from ehcp_timeliness.validate.schema import TABLES, columns
 
 
 @dataclass

@@ -50,7 +50,7 @@ from ehcp_timeliness.read.csv import check_header, long_cells
 from ehcp_timeliness.read.mapping import Mapping
 from ehcp_timeliness.read.pseudonym import PseudonymKey
 from ehcp_timeliness.read.tables import HeaderNote, RawTable, make_table, recognise
-from ehcp_timeliness.schema import TABLES
+from ehcp_timeliness.validate.schema import TABLES
 
 #: Excel's own grid: a row or column past these is not a sheet Excel could have written.
 EXCEL_ROWS = 1_048_576

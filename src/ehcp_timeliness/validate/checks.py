@@ -37,11 +37,11 @@ from ehcp_timeliness.history import (
     plan_codes,
 )
 from ehcp_timeliness.read.mapping import Mapping
+from ehcp_timeliness.read.sen2_spec import ReturnInfo
 from ehcp_timeliness.read.tables import RawTable, suggestion
-from ehcp_timeliness.schema import TABLES, Kind, columns, normalise_word
-from ehcp_timeliness.sen2_spec import ReturnInfo
 from ehcp_timeliness.validate.findings import CODES, FINDING_COLUMNS, Finding
 from ehcp_timeliness.validate.identifiers import describe, not_pseudonyms, withhold
+from ehcp_timeliness.validate.schema import TABLES, Kind, columns, normalise_word
 
 EARLIEST = np.datetime64("1990-01-01")
 #: Dates that are deadlines, not events, so may lie after the as-at date.

@@ -32,7 +32,7 @@ from ehcp_timeliness.read.sen2_data import (
     upper,
     ymd,
 )
-from ehcp_timeliness.sen2_spec import (
+from ehcp_timeliness.read.sen2_spec import (
     ASSESSMENT_OUTCOMES,
     CEASE_REASONS,
     CODED,
