@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import typer
@@ -49,3 +50,28 @@ def test_help_names_values_in_words():
         text = runner.invoke(app, [name, "--help"], terminal_width=200).output
         assert "<" not in text.replace("<=", ""), (name, text)
         assert "{" not in text, (name, text)
+
+
+def _anchor(heading: str) -> str:
+    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_every_link_between_the_docs_reaches_a_file_and_a_heading():
+    root = DOCS.parent
+    pages = [root / "README.md", root / "benchmarks" / "README.md", *sorted(DOCS.glob("*.md"))]
+    headings = {}
+    for page in pages:
+        text = re.sub(r"```.*?```", "", page.read_text(), flags=re.S)
+        headings[page.resolve()] = {_anchor(h) for h in re.findall(r"^#+ (.*)$", text, re.M)}
+    broken = []
+    for page in pages:
+        for target, anchor in re.findall(r"\]\(([^)#\s]*)(?:#([^)\s]+))?\)", page.read_text()):
+            if target.startswith(("http://", "https://", "mailto:")):
+                continue
+            path = (page.parent / target).resolve() if target else page.resolve()
+            if not path.exists():
+                broken.append(f"{page.name}: {target} does not exist")
+            elif anchor and anchor not in headings.get(path, set()):
+                broken.append(f"{page.name}: {target}#{anchor} names no heading")
+    assert broken == []
