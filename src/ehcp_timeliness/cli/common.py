@@ -89,6 +89,11 @@ PseudonymKeyOpt = Annotated[
         "without either, ids are random for the run).",
     ),
 ]
+CouncilOpt = Annotated[str, typer.Option(
+    "--council", metavar="NAME", help="Council name for the pack's cover.")]  # fmt: skip
+TargetsOpt = Annotated[Path | None, typer.Option(
+    "--targets", metavar="FILE",
+    help="TOML file of KPI targets for the pack's scorecard.")]  # fmt: skip
 FormatOpt = Annotated[
     Format,
     typer.Option(

@@ -19,10 +19,12 @@ from ehcp_timeliness.analysis import Options, analyse, stage
 from ehcp_timeliness.cli import logs
 from ehcp_timeliness.cli import project_published as pp
 from ehcp_timeliness.cli.common import (
+    CouncilOpt,
     LogFormatOpt,
     LogLevelOpt,
     MappingOpt,
     RulesOpt,
+    TargetsOpt,
     analysed,
     out,
     parse_date_option,
@@ -195,15 +197,8 @@ def command(
             "--csv-dir", metavar="DIR", help="Write each projection table as CSV into this folder."
         ),
     ] = None,
-    council: Annotated[
-        str, typer.Option("--council", metavar="NAME", help="Council name for the pack's cover.")
-    ] = "Local authority",
-    targets_file: Annotated[
-        Path | None,
-        typer.Option(
-            "--targets", metavar="FILE", help="TOML file of KPI targets for the pack's scorecard."
-        ),
-    ] = None,
+    council: CouncilOpt = "Local authority",
+    targets_file: TargetsOpt = None,
     published: Annotated[
         Path | None,
         typer.Option(

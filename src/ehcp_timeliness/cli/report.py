@@ -18,6 +18,7 @@ from ehcp_timeliness.benchmark import with_published_targets
 from ehcp_timeliness.cli import benchmark as bench
 from ehcp_timeliness.cli import logs
 from ehcp_timeliness.cli.common import (
+    CouncilOpt,
     Exit,
     LogFormatOpt,
     LogLevelOpt,
@@ -27,6 +28,7 @@ from ehcp_timeliness.cli.common import (
     RawCsvOpt,
     RulesOpt,
     StrictOpt,
+    TargetsOpt,
     analysed,
     cell,
     out,
@@ -149,15 +151,8 @@ def command(
             help="Write the Partnership Board pack as an XLSX workbook (docs/board-pack.md).",
         ),
     ] = None,
-    council: Annotated[
-        str, typer.Option("--council", metavar="NAME", help="Council name for the pack's cover.")
-    ] = "Local authority",
-    targets_file: Annotated[
-        Path | None,
-        typer.Option(
-            "--targets", metavar="FILE", help="TOML file of KPI targets for the pack's scorecard."
-        ),
-    ] = None,
+    council: CouncilOpt = "Local authority",
+    targets_file: TargetsOpt = None,
     max_detail_rows: Annotated[
         int,
         typer.Option(
