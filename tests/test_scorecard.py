@@ -90,3 +90,16 @@ def test_backlog_line_compares_with_the_previous_month_end(card):
 def test_open_and_overdue_are_separate_and_the_backlog_is_their_sum(card):
     r = row(card, "plan-20w")
     assert (r.open, r.overdue, r.backlog) == (1, 1, 2)
+
+
+def test_a_targets_file_may_set_dfes_measures_as_board_pack_md_shows(tmp_path):
+    from ehcp_timeliness.targets import DFE_REVIEW_DECISIONS, load_targets
+
+    path = tmp_path / "targets.toml"
+    path.write_text('schema_version = 1\n[targets]\n"plan-20w" = 0.60\n'
+                    '"dfe-review-decisions" = 0.50\n')  # fmt: skip
+    targets = load_targets(path, known=[r.id for r in load_rules().rules])
+    assert targets.target(DFE_REVIEW_DECISIONS) == 0.50
+    path.write_text('schema_version = 1\n[targets]\n"dfe-reviews" = 0.50\n')
+    with pytest.raises(Exception, match="dfe-reviews: no rule in force"):
+        load_targets(path, known=[r.id for r in load_rules().rules])

@@ -99,8 +99,9 @@ def load_targets(path: Path | None, known: Iterable[str] | None = None) -> Targe
     bad = {k: v for k, v in targets.targets.items() if not 0 <= v <= 1}
     if bad:
         raise RulesError(f"{path}: targets are fractions between 0 and 1: {bad}")
-    if known is not None:
-        unknown = sorted(set(targets.targets) - set(known))
+    if known is not None:  # DfE's own measures are targets too, beside the rules
+        unknown = sorted(set(targets.targets) - {*known, DFE_REQUEST_DECISIONS,
+                                                 DFE_REVIEW_DECISIONS})  # fmt: skip
         if unknown:
             raise RulesError(
                 f"{path}: [targets] {', '.join(unknown)}: no rule in force has this id "
