@@ -336,3 +336,23 @@ def test_a_job_hashes_person_ids_with_its_pseudonym_key_file(job):
     assert len(ids) > 1000 and all(len(i) == 16 for i in ids)
     own = {line.split(",")[0] for line in (SAMPLE / "requests.csv").read_text().splitlines()}
     assert not ids & own  # none of the sample's own ids
+
+
+def test_inputs_whose_names_hold_brackets_are_hashed_and_named_whole(job):
+    """``requests [v2].csv`` is a file, not a sheet of ``requests ``: the manifest hashes it."""
+    from ehcp_timeliness.read.paths import split_sheet
+
+    assert split_sheet("book [v2].xlsx[Requests]") == ("book [v2].xlsx", "Requests")
+    assert split_sheet("requests [v2].csv") == ("requests [v2].csv", None)
+    assert split_sheet("a/b.xlsx[Plans]") == ("a/b.xlsx", "Plans")
+    data = job.parent / "data"
+    (data / "requests.csv").rename(data / "requests [v2].csv")
+    job.write_text(JOB.replace('"data/requests.csv", "data/plans.csv"', '"data"'))  # not a glob
+    result = runner.invoke(app, ["run", str(job)])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads(out(job, "manifest.json").read_text())
+    inputs = {Path(i["path"]).name: i for i in manifest["inputs"]}
+    assert inputs["requests [v2].csv"]["sha256"] == sha256_file(data / "requests [v2].csv")
+    assert inputs["requests [v2].csv"]["tables"][0]["sheet"] is None
+    names = [r[0].value for r in load_workbook(out(job, "board.xlsx"))["Inputs"].iter_rows()]
+    assert "requests [v2].csv" in names

@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from ehcp_timeliness.analysis import Analysis
+from ehcp_timeliness.read.paths import split_sheet
 
 #: The share of rows rejected above which a pack is not published without ``--allow-partial``.
 DEFAULT_MAX_REJECTED_SHARE = 0.10
@@ -79,7 +80,7 @@ def _why_unusable(analysis: Analysis, tables: list[str]) -> str:
     missing = findings[(findings["code"] == "missing-column") & findings["table"].isin(tables)]
     if len(missing):
         columns = ", ".join(sorted(set(missing["column"].astype(str))))
-        files = {Path(str(f).split("[", 1)[0]) for f in missing["file"]}
+        files = {Path(split_sheet(str(f))[0]) for f in missing["file"]}
         near = sorted({m for f in files for folder in (f.parent, f.parent.parent)
                        for m in folder.glob("*mapping*.toml")})  # fmt: skip
         hint = (

@@ -18,14 +18,21 @@ UNREAD = {".xls": "an old Excel workbook", ".xlsb": "a binary Excel workbook",
           ".ods": "an OpenDocument spreadsheet", ".numbers": "a Numbers spreadsheet"}  # fmt: skip
 
 
-def expand(paths: list[Path]) -> list[Path]:
-    """Files named, and the CSV/XLSX/XML files directly inside directories named, in order."""
-    return expand_noting(paths)[0]
+def split_sheet(name: str) -> tuple[str, str | None]:
+    """An input as findings name it, as (file, sheet): ``book [v2].xlsx[Requests]`` is
+    (``book [v2].xlsx``, ``Requests``); a file's own brackets stay in it, since a sheet name
+    cannot hold ``[`` or ``]``."""
+    if name.endswith("]"):
+        file, bracket, sheet = name[:-1].rpartition("[")
+        if bracket:
+            return file, sheet
+    return name, None
 
 
 def expand_noting(paths: list[Path]) -> tuple[list[Path], list[HeaderNote]]:
-    """:func:`expand`, and findings about whole files: a spreadsheet in a folder that is not
-    read (``file-not-read``), and a file named twice, read once (``file-repeated``)."""
+    """Files named, and the CSV/XLSX/XML files directly inside directories named, in order;
+    and findings about whole files: a spreadsheet in a folder that is not read
+    (``file-not-read``), and a file named twice, read once (``file-repeated``)."""
     out: list[Path] = []
     notes: list[HeaderNote] = []
     seen: dict[Path, Path] = {}  # the file itself (symlinks followed) -> as first named
@@ -70,5 +77,5 @@ def _is_xml(path: Path) -> bool:
 
 
 def is_xml(path: Path) -> bool:
-    """Whether ``path`` (as :func:`expand` gave it) is read as SEN2 XML."""
+    """Whether ``path`` (as :func:`expand_noting` gave it) is read as SEN2 XML."""
     return path.suffix.lower() == ".xml" or (path.suffix.lower() not in SUFFIXES and _is_xml(path))

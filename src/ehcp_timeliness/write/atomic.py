@@ -29,6 +29,7 @@ from types import TracebackType
 import pandas as pd
 
 from ehcp_timeliness.errors import OutputError, os_error_line
+from ehcp_timeliness.read.paths import split_sheet
 from ehcp_timeliness.write.csvsafe import defuse_frame
 
 TEMP_MARK = ".ehcp-"
@@ -215,7 +216,7 @@ def sha256_input(path: str) -> str:
     sheets (``book.xlsx[Sheet]``); or, for an input of several files named by a pattern (a
     COLLECT CSV export, ``folder/Blade-Export_DATE_*.csv``), of each file's name and SHA-256
     in name order."""
-    real = Path(path.split("[", 1)[0] if path.endswith("]") else path)
+    real = Path(split_sheet(path)[0])
     if "*" not in real.name:
         return sha256_file(real)
     digest = hashlib.sha256()

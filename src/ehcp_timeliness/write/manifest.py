@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 from ehcp_timeliness import __version__
 from ehcp_timeliness.analysis import Analysis
 from ehcp_timeliness.quality import Problem
+from ehcp_timeliness.read.paths import split_sheet
 from ehcp_timeliness.report import Period
 from ehcp_timeliness.write.atomic import sha256_file, sha256_input
 
@@ -83,9 +84,9 @@ def build_manifest(
     read (folders expanded), from the validated summaries."""
     by_file: dict[str, list[InputTable]] = {}
     for s in analysis.validated.summaries:
-        path, _, sheet = s.file.partition("[")
+        path, sheet = split_sheet(s.file)
         by_file.setdefault(path, []).append(InputTable(
-            table=s.table, sheet=sheet.removesuffix("]") or None, rows_read=s.rows_read,
+            table=s.table, sheet=sheet, rows_read=s.rows_read,
             rows_usable=s.rows_usable, rows_rejected=s.rows_rejected,
             blank_rows_ignored=s.blank_rows_ignored))  # fmt: skip
     findings = analysis.validated.findings

@@ -9,6 +9,7 @@ import pandas as pd
 
 from ehcp_timeliness import __version__
 from ehcp_timeliness.analysis import Analysis
+from ehcp_timeliness.read.paths import split_sheet
 from ehcp_timeliness.scorecard import Scorecard
 from ehcp_timeliness.validate.findings import CODES
 from ehcp_timeliness.words import FEW_CASES, period_phrase
@@ -23,8 +24,8 @@ def reference_sheets(analysis: Analysis, card: Scorecard, council: str) -> list[
 
 def _name(file: str) -> str:
     """A file as the pack names it: its name (and sheet), never the folder it is in."""
-    path, bracket, sheet = file.partition("[")
-    return Path(path).name + bracket + sheet
+    path, sheet = split_sheet(file)
+    return Path(path).name + (f"[{sheet}]" if sheet is not None else "")
 
 
 def data_quality(analysis: Analysis) -> Sheet:
