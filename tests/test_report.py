@@ -174,6 +174,11 @@ def test_rolling_12_to_a_leap_day_and_previous_periods():
     assert (rolling.start, rolling.end) == (date(2023, 3, 2), date(2024, 3, 1))
     before_leap = parse_period("rolling-12", date(2024, 2, 29)).previous()
     assert (before_leap.start, before_leap.end) == (date(2022, 3, 1), date(2023, 2, 28))
+    # as at 28 February 2025: the 12 months from 1 March 2024 (not 29 February, which made
+    # 13 months in words and a 366-day previous period)
+    feb = parse_period("rolling-12", date(2025, 2, 28))
+    assert (feb.start, feb.months) == (date(2024, 3, 1), 12)
+    assert (feb.previous().start, feb.previous().end) == (date(2023, 3, 1), date(2024, 2, 29))
     odd = Period(label="x", start=date(2024, 1, 10), end=date(2024, 1, 19)).previous()
     assert (odd.start, odd.end) == (date(2023, 12, 31), date(2024, 1, 9))
 

@@ -55,41 +55,28 @@ class Period(_Model):
     start: date
     end: date
 
+    @property
+    def months(self) -> int | None:
+        """How many whole months the period spans, from a day to the day before the same day
+        some months on (1 April to 31 March, or 2 March 2024 to 1 March 2025: 12); else None."""
+        after = self.end + timedelta(days=1)
+        months = (after.year - self.start.year) * 12 + after.month - self.start.month
+        return months if months > 0 and _shift(after, -months) == self.start else None
+
     def previous(self) -> Period:
-        """The period of the same length just before this one (a year before a year...)."""
-        months = _whole_months(self.start, self.end)
-        if months:
-            start = _shift(self.start, -months)
-            return Period(label=f"previous {months} months", start=start,
-                          end=self.start - timedelta(days=1))  # fmt: skip
+        """The period of the same length just before this one: the same number of months where
+        it is whole months (a year before a year, the 12 months to a date a year before),
+        else the same number of days."""
         end = self.start - timedelta(days=1)
-        months = _months_to(self.start, self.end)
-        if months:  # whole months not starting on the 1st, as rolling-12: months to a date
-            start = _shift(end, -months) + timedelta(days=1)
-            return Period(label=f"previous {months} months", start=start, end=end)
+        if months := self.months:
+            return Period(label=f"previous {months} months", start=_shift(self.start, -months),
+                          end=end)  # fmt: skip
         length = self.end - self.start
         return Period(label="previous period", start=end - length, end=end)
 
 
 def _shift(day: date, months: int) -> date:
     return add_months(np.array([day], dtype="datetime64[D]"), months)[0].astype(date)
-
-
-def _months_to(start: date, end: date) -> int | None:
-    """The months in a period ending on ``end`` that a rolling period would start on
-    ``start``: 2 March 2024 to 1 March 2025 is 12."""
-    after = end + timedelta(days=1)
-    months = (after.year - start.year) * 12 + after.month - start.month
-    if months > 0 and _shift(end, -months) + timedelta(days=1) == start:
-        return months
-    return None
-
-
-def _whole_months(start: date, end: date) -> int | None:
-    if start.day != 1:
-        return None
-    months = (end.year - start.year) * 12 + end.month - start.month + 1
-    return months if _shift(start, months) - timedelta(days=1) == end else None
 
 
 def parse_period(text: str | None, as_at: date) -> Period:
@@ -135,7 +122,7 @@ def _parse_period(text: str | None, as_at: date) -> Period:
         months = int(m[1])
         if not 1 <= months <= 999:
             raise ValueError(f"{text!r}: a rolling period is 1 to 999 months")
-        start = _shift(as_at, -months) + timedelta(days=1)
+        start = _shift(as_at + timedelta(days=1), -months)  # 28 Feb 2025: from 1 March 2024
         return Period(label=f"{months} months to {as_at:%d %b %Y}", start=start, end=as_at)
     raise ValueError(
         f"{text!r} is not a period: use 2024, 2024-25 (financial year), 2024-Q1, 2024-03 "
@@ -505,8 +492,7 @@ def previous_census(as_at: date, period: Period) -> date:
     """The census date for :meth:`Period.previous`'s report: the as-at date moved back by as
     long as the previous period is before this one, so a year-on-year comparison of an as-at
     measure (DfE's review decisions) compares like with like."""
-    months = _whole_months(period.start, period.end)
-    if months:
+    if months := period.months:
         return _shift(as_at, -months)
     return as_at - (period.end - period.start) - timedelta(days=1)
 

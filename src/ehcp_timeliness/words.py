@@ -11,7 +11,7 @@ Rates are rounded once, from the exact value, to one decimal place of a percenta
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from ehcp_timeliness.report import Period
 
@@ -93,21 +93,11 @@ def points(difference: float) -> str:
     return f"{value:.1f} point{'' if f'{value:.1f}' == '1.0' else 's'}"
 
 
-def _months(period: Period) -> int | None:
-    """How many whole calendar months the period spans when it runs from a day to the day
-    before the same day some months on (1 April to 31 March: 12), else None."""
-    start, end = period.start, period.end
-    after = end + timedelta(days=1)
-    months = (after.year - start.year) * 12 + after.month - start.month
-    same_day = after.day == start.day or (start.day > 28 and after.day == 1)
-    return months if months > 0 and same_day else None
-
-
 def period_phrase(period: Period) -> str:
     """How a sentence names a period: "in 2024", "in 2024-25 (April to March)",
     "in Q1 2024", "in March 2024", "in the 12 months to 31 March 2025"; otherwise
     "from 1 January 2024 to 30 June 2024"."""
-    start, end, months = period.start, period.end, _months(period)
+    start, end, months = period.start, period.end, period.months
     if months is not None and " months to " in period.label:  # asked for as rolling months
         return f"in the {months} months to {end:%-d %B %Y}"
     if months == 12 and start.day == 1 and start.month == 1:
@@ -125,7 +115,7 @@ def period_phrase(period: Period) -> str:
 
 def previous_phrase(period: Period) -> str:
     """How a sentence names the period before: "the year before", "the previous quarter"."""
-    months = _months(period)
+    months = period.months
     named = {12: "the year before", 3: "the previous quarter", 1: "the previous month"}
     if months in named:
         return named[months]
