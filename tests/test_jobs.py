@@ -174,6 +174,9 @@ def test_nothing_usable_exits_3_and_writes_nothing(job):
         ),
         (lambda t: t.replace('period = "2024"', 'period = "last year"'), "is not a period"),
         (lambda t: t.replace('["plan-20w"]', '["plan-21w"]'), "plan-21w"),
+        # the job's limits are report's and project's: --due-within is at most 104 weeks
+        (lambda t: t.replace("period = ", "due_within = 105\nperiod = "), "due_within"),
+        (lambda t: t + "[projection]\ndraws = 5001\n", "draws"),
         (
             lambda t: t.replace("as_at = 2025-03-31", 'as_at = 2025-03-31\nby = "nope"'),
             "'nope' is not a column",

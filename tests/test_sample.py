@@ -139,3 +139,12 @@ def test_approximate_shares(frames: tuple[pd.DataFrame, pd.DataFrame]) -> None:
     assert abs((review <= 28).mean() - 0.22) <= 0.05
     shares = req["request_outcome"].value_counts(normalize=True)
     assert abs(shares["Y"] - 0.70) <= 0.04 and abs(shares["N"] - 0.22) <= 0.04
+
+
+def test_the_sample_command_says_its_own_as_at_default() -> None:
+    from typer.testing import CliRunner
+
+    from ehcp_timeliness.cli.app import app
+
+    shown = " ".join(CliRunner().invoke(app, ["sample", "--help"]).output.split())
+    assert "[default: 2025-03-31]" in shown and "ReferenceDate" not in shown

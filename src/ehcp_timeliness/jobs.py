@@ -28,7 +28,14 @@ from ehcp_timeliness.benchmark import PublishedSpec
 from ehcp_timeliness.clocks.rules import RuleSet, load_rules
 from ehcp_timeliness.config import describe, read_toml
 from ehcp_timeliness.errors import InputError, OutputError, RulesError, os_error_line
-from ehcp_timeliness.project.options import ProjectionOptions
+from ehcp_timeliness.limits import MAX_DUE_WITHIN_WEEKS
+from ehcp_timeliness.project.options import (
+    MAX_DRAWS,
+    MAX_HORIZON,
+    MIN_DRAWS,
+    MIN_HORIZON,
+    ProjectionOptions,
+)
 from ehcp_timeliness.quality import Problem, banner, check
 from ehcp_timeliness.read.paths import SUFFIXES
 from ehcp_timeliness.report import parse_period
@@ -39,6 +46,7 @@ from ehcp_timeliness.write.cases import case_writer
 from ehcp_timeliness.write.json import write_json
 from ehcp_timeliness.write.lock import RunLock
 from ehcp_timeliness.write.manifest import Manifest, build_manifest
+from ehcp_timeliness.write.pack import EXCEL_MAX_ROWS
 
 SCHEMA_VERSION = 1
 #: Why a job's pack carries a warning on its first sheet.
@@ -88,9 +96,9 @@ class JobProjection(_Strict):
     """``[projection]``: project as ``ehcp project`` does (outputs.projections, and the board
     pack's Projections sheets). Present, or implied by ``outputs.projections``."""
 
-    horizon_weeks: int = Field(52, ge=4, le=156)
+    horizon_weeks: int = Field(52, ge=MIN_HORIZON, le=MAX_HORIZON)
     seed: int = 1
-    draws: int = Field(500, ge=20, le=5000)
+    draws: int = Field(500, ge=MIN_DRAWS, le=MAX_DRAWS)
 
     def options(self) -> ProjectionOptions:
         return ProjectionOptions(horizon_weeks=self.horizon_weeks, seed=self.seed,
@@ -136,8 +144,8 @@ class Job(_Strict):
     as_at: date | AsAtSource
     period: str | None = None
     by: str | None = None
-    due_within: int = Field(4, ge=1, le=520)
-    max_detail_rows: int = Field(100_000, ge=1, le=1_048_575)
+    due_within: int = Field(4, ge=1, le=MAX_DUE_WITHIN_WEEKS)
+    max_detail_rows: int = Field(100_000, ge=1, le=EXCEL_MAX_ROWS)
     outputs: JobOutputs
     projection: JobProjection | None = None
     fail: Thresholds = Thresholds()

@@ -9,8 +9,9 @@ Two tables are produced, shaped like a council's case-management extract:
   review.
 
 Every value is text (pandas ``str`` dtype, missing for blank) and every date is
-ISO ``YYYY-MM-DD``. No date is after ``as_at``. The data are random but fully
-vectorised and deterministic: the same seed and arguments give identical frames
+ISO ``YYYY-MM-DD``. No event date is after ``as_at``; a phase transfer's planned dates
+(``phase_transfer_date``, ``phase_transfer_due_date``) may lie up to a year ahead. The data are
+random but fully vectorised and deterministic: the same seed and arguments give identical frames
 and byte-identical CSV files.
 """
 
@@ -150,11 +151,6 @@ def _ids(prefix: str, numbers: np.ndarray, width: int = 7) -> np.ndarray:
 def _year(days: np.ndarray) -> np.ndarray:
     """Calendar year (counted from 1970) of day numbers."""
     return days.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64)
-
-
-def _feb15(years: np.ndarray) -> np.ndarray:
-    """Day number of 15 February in years counted from 1970."""
-    return years.astype("datetime64[Y]").astype("datetime64[D]").astype(np.int64) + 45
 
 
 def _on(years: np.ndarray, month: int, day: int) -> np.ndarray:
@@ -301,16 +297,16 @@ def _plans(
     # ~10% of plans have a phase transfer due on 15 February of a later year
     ceased = early | (np.bincount(plan, weights=outcome == 2, minlength=n) > 0)
     lo = _year(issue + 31)
-    lo += _feb15(lo) < issue + 31
+    lo += _on(lo, 2, 15) < issue + 31
     hi = _year(np.array(as_at))
-    hi -= _feb15(hi) > as_at
+    hi -= _on(hi, 2, 15) > as_at
     transfer = (rng.random(n) < 0.12) & ~ceased & (lo <= hi)
     lo = np.maximum(lo, hi - 2)  # the last three rounds are in the extract
     due_year = lo + np.floor(rng.random(n) * np.maximum(hi - lo + 1, 1)).astype(np.int64)
     # a quarter move from secondary school to post-16 (before 31 March, reg 18(1)(a)); half
     # of the extract's transfers carry the move date (1 September) and type as well
     post16 = transfer & (extra.random(n) < 0.25)
-    due = np.where(transfer, np.where(post16, _on(due_year, 3, 31), _feb15(due_year)), BLANK)
+    due = np.where(transfer, np.where(post16, _on(due_year, 3, 31), _on(due_year, 2, 15)), BLANK)
     final = np.where(transfer, np.maximum(due + rng.integers(-45, 61, n), issue), BLANK)
     dated = transfer & (extra.random(n) < 0.5)
     moves = np.where(dated, _on(due_year, 9, 1), BLANK)
@@ -365,7 +361,8 @@ def generate(
     """Return ``(requests, plans)`` DataFrames whose columns are all text.
 
     Values are pandas ``str`` dtype with missing values for blanks; dates are ISO
-    ``YYYY-MM-DD`` and never after ``as_at``. Requests are received over
+    ``YYYY-MM-DD`` and never after ``as_at``, but for phase transfers planned up to a year
+    ahead. Requests are received over
     ``max(3, n_requests / 2000)`` years (capped at 4) ending at ``as_at``. Plans are
     issued over the 10 years before ``as_at`` (recent years more common; up to 15%
     of them are plans issued from the requests table, sharing ``person_id``). The
@@ -427,16 +424,18 @@ def generate(
     return requests, plans
 
 
-def write_sample(outdir: Path, **kwargs: Any) -> list[Path]:
-    """Generate the sample and write ``requests.csv`` and ``plans.csv`` to ``outdir``.
+def write_sample(
+    outdir: Path, frames: tuple[pd.DataFrame, pd.DataFrame] | None = None, **kwargs: Any
+) -> list[Path]:
+    """Write ``requests.csv`` and ``plans.csv`` to ``outdir``: ``frames`` as :func:`generate`
+    made them, else generated from the keyword arguments.
 
-    Files are UTF-8 with no index and blanks as empty fields. Keyword arguments
-    are passed to :func:`generate`. Returns the two paths written.
+    Files are UTF-8 with no index and blanks as empty fields. Returns the two paths written.
     """
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     paths = []
-    for name, frame in zip(("requests", "plans"), generate(**kwargs), strict=True):
+    for name, frame in zip(("requests", "plans"), frames or generate(**kwargs), strict=True):
         path = outdir / f"{name}.csv"
 
         def write(tmp: Path, frame: pd.DataFrame = frame) -> None:

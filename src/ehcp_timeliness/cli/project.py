@@ -35,7 +35,9 @@ from ehcp_timeliness.cli.common import (
 from ehcp_timeliness.clocks.rules import load_rules
 from ehcp_timeliness.project.models import Band, Projections
 from ehcp_timeliness.project.options import (
+    MAX_DRAWS,
     MAX_HORIZON,
+    MIN_DRAWS,
     MIN_HORIZON,
     OrderChoice,
     ProjectionOptions,
@@ -151,7 +153,11 @@ def command(
     draws: Annotated[
         int,
         typer.Option(
-            "--draws", metavar="N", min=20, max=5000, help="Simulated futures behind each 80% band."
+            "--draws",
+            metavar="N",
+            min=MIN_DRAWS,
+            max=MAX_DRAWS,
+            help="Simulated futures behind each 80% band.",
         ),
     ] = 500,
     backtest: Annotated[

@@ -12,6 +12,8 @@ from ehcp_timeliness.project.models import Scenario
 #: Weeks the stock-flow runs for, whatever the horizon shown: the caseload needs 3 years.
 RUN_WEEKS = 157
 MIN_HORIZON, MAX_HORIZON = 4, 156
+#: Simulated futures behind each band: fewer make a ragged band, more only cost time.
+MIN_DRAWS, MAX_DRAWS = 20, 5000
 OrderChoice = Literal["auto", "oldest-first", "as-recorded"]
 
 
