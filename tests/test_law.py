@@ -116,6 +116,44 @@ def test_a_cease_date_given_on_one_review_row_ends_the_clocks_of_every_row():
     assert review["status"].iloc[-1] == "not-owed"  # the next review: the plan had ended
 
 
+REVIEW_CHAIN = """
+[[rule]]
+id = "review-12m"
+kind = "review-chain"
+title = "t"
+citation = "s.44(1)"
+start = "review_meeting_date"
+stop = "review_meeting_date"
+limit = { months = 12 }
+"""
+
+
+def test_a_review_chain_may_run_on_after_the_plan_ceases(tmp_path):
+    """ceases_with_plan = false: the next review stays owed (here overdue) after the cease."""
+    row = plan(review_meeting_date="2023-06-01", cease_date="2023-12-10")
+    kept = run("plans", [row], rules=local_rules(tmp_path, REVIEW_CHAIN))
+    assert of(kept, "review-12m")["status"].iloc[-1] == "not-owed"
+    (tmp_path / "r.toml").unlink()
+    on = run(
+        "plans", [row], rules=local_rules(tmp_path, REVIEW_CHAIN + "ceases_with_plan = false\n")
+    )
+    assert of(on, "review-12m")["status"].iloc[-1] == "overdue"
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ('also_stops = ["review_decision_date"]\n', "also_stops does not apply"),
+        ('exception = "week20_exception"\n', "exception"),
+    ],
+)
+def test_keys_a_review_chain_cannot_honour_are_refused(tmp_path, extra, message):
+    from ehcp_timeliness.errors import RulesError
+
+    with pytest.raises(RulesError, match=message):
+        local_rules(tmp_path, REVIEW_CHAIN + extra)
+
+
 def test_a_stopped_clock_is_judged_whatever_the_cease_date():
     row = plan(**AMENDING, amended_plan_date="2024-03-05", cease_date="2024-02-01")
     assert one(run("plans", [row]), "amended-plan-8w")["status"] == "late"

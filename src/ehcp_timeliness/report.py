@@ -25,7 +25,7 @@ from ehcp_timeliness.clocks.engine import (
     UNKNOWN,
     dimension_codes,
 )
-from ehcp_timeliness.clocks.rules import RuleSet
+from ehcp_timeliness.clocks.rules import IntervalRule, RuleSet
 from ehcp_timeliness.dates import add_months
 from ehcp_timeliness.limits import EARLIEST_YEAR, LATEST_YEAR, date_in_range
 from ehcp_timeliness.measures import DfeMeasure, request_decisions, review_decisions
@@ -447,7 +447,9 @@ def trend(cases: pd.DataFrame, period: Period, rules: RuleSet | None = None) -> 
         "nx": np.bincount(key[~flagged], minlength=size),
         "kx": np.bincount(key[met_done & ~flagged], minlength=size),
     }  # fmt: skip
-    with_exception = {r.id for r in rules.enabled if r.exception is not None} if rules else set()
+    with_exception = ({r.id for r in rules.enabled
+                       if isinstance(r, IntervalRule) and r.exception is not None}
+                      if rules else set())  # fmt: skip
     points = []
     for r, rule in enumerate(ids):
         for m, month64 in enumerate(months):

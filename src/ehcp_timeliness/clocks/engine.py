@@ -444,7 +444,8 @@ def _review_chain(rule: ReviewChainRule, frame: pd.DataFrame, as_at: date) -> pd
 
     none = np.full(len(start), np.datetime64("NaT"), dtype=D)
     status, over = judge(due, none, as_at)
-    status, over = _ceased(rule, status, over, due, none, plan_cease)
+    if rule.ceases_with_plan:
+        status, over = _ceased(rule, status, over, due, none, plan_cease)
     # Each plan's links together and in order: its meetings, then the pending review.
     links_order = np.argsort(np.concatenate([m_plan, np.arange(len(start))]), kind="stable")
 

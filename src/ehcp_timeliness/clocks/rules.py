@@ -99,7 +99,6 @@ class _Rule(_Strict):
     applies: list[Condition] = []
     #: Conditions of which at least one must hold too (none given: no such test).
     applies_any: list[Condition] = []
-    exception: str | None = None
     enabled: bool = True
     #: plans only: a plan's ``cease_date`` ends the clock. Ceased on or before the due date
     #: with the clock not stopped: nothing more is owed (``not-owed``); after it: the case
@@ -118,8 +117,6 @@ class _Rule(_Strict):
         for cond in [*self.applies, *self.applies_any]:
             if cond.column not in known:
                 raise ValueError(f"applies: {cond.column!r} is not a {self.table} column")
-        if self.exception is not None and self.exception not in known:
-            raise ValueError(f"exception: {self.exception!r} is not a {self.table} column")
         return self
 
     def _date_columns(self) -> list[str]:
@@ -150,6 +147,15 @@ class IntervalRule(_TimedRule):
     """Due a fixed time after the start date: met when the stop date is on or before it."""
 
     kind: Literal["interval"]
+    #: A 1/0 column excusing a missed deadline: the case list carries it, and the monthly
+    #: trend gives the rate with and without the cases it flags.
+    exception: str | None = None
+
+    @model_validator(mode="after")
+    def _exception_exists(self) -> IntervalRule:
+        if self.exception is not None and self.exception not in columns(self.table):
+            raise ValueError(f"exception: {self.exception!r} is not a {self.table} column")
+        return self
 
     @property
     def limit_text(self) -> str:
@@ -169,6 +175,12 @@ class ReviewChainRule(_TimedRule):
     #: Months from ``transfer_in_date`` within which the first review after a transfer from
     #: another council may fall, if later than the usual due date (reg 15(5)(b): 3); 0: none.
     transfer_months: int = Field(TRANSFER_MONTHS, ge=0)
+
+    @model_validator(mode="after")
+    def _held_on_its_meeting_date(self) -> ReviewChainRule:
+        if self.also_stops:  # a review is held on the day of its meeting, and on no other
+            raise ValueError("also_stops does not apply to a review-chain rule")
+        return self
 
     @property
     def limit_text(self) -> str:
