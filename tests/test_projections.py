@@ -416,3 +416,17 @@ def test_error_measures_by_hand():
     assert e.bias == pytest.approx(100 / 3)
     assert e.coverage_80 == pytest.approx(2 / 3)  # 90 is outside 95-99
     assert errors(np.array([1.0]), np.array([1.0])).coverage_80 is None
+
+
+def test_a_month_window_starts_after_the_month_before_ends_not_31_days_back():
+    """April 2024 is (31 March, 30 April]: a day in March is not counted in April's window,
+    as it was when every first window started 31 days before its end."""
+    from ehcp_timeliness.project.history import day_of, month_end_before, month_ends_to
+    from ehcp_timeliness.project.reviews import _per_month
+
+    assert month_end_before(day_of(date(2024, 4, 30))) == day_of(date(2024, 3, 31))
+    assert month_end_before(day_of(date(2024, 3, 31))) == day_of(date(2024, 2, 29))
+    ends = month_ends_to(day_of(date(2024, 5, 31)), 2)  # 30 April, 31 May
+    days = np.array([day_of(date(2024, 3, 31)), day_of(date(2024, 4, 1)),
+                     day_of(date(2024, 5, 31))])  # fmt: skip
+    assert _per_month(days, ends).tolist() == [1, 1]

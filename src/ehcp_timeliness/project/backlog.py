@@ -37,6 +37,7 @@ from ehcp_timeliness.project.history import (
     RequestFlows,
     WeeklyHistory,
     date_of,
+    is_month_end,
     week_end,
     week_of,
     weekly_history,
@@ -336,7 +337,7 @@ def _rate_band(on: np.ndarray, issued: np.ndarray, hz: Hazards, central_on: np.n
 def _actual_months(model: BacklogModel, months: int = 12) -> list[MonthRate]:
     """The 20-week rate of plans issued in each of the last whole months, from the requests."""
     f, origin = model.flows, model.origin
-    last = np.datetime64(date_of(origin), "M") - (0 if _month_end(origin) else 1)
+    last = np.datetime64(date_of(origin), "M") - (0 if is_month_end(origin) else 1)
     first = last - (months - 1)
     day = f.exit.astype("datetime64[D]")
     issued = f.planned & (f.exit >= first.astype("datetime64[D]").astype(np.int64))
@@ -356,11 +357,6 @@ def _actual_months(model: BacklogModel, months: int = 12) -> list[MonthRate]:
             rate_excluding_exceptions=exact(round(k_ex[j] / n_ex[j], 4)) if n_ex[j] else None,
         ))  # fmt: skip
     return rows
-
-
-def _month_end(day: int) -> bool:
-    d = np.datetime64(int(day), "D")
-    return bool((d + 1).astype("datetime64[M]") != d.astype("datetime64[M]"))
 
 
 def _first_below(values: np.ndarray, origin: int, threshold: float = 0.5) -> date | None:

@@ -28,6 +28,9 @@ from ehcp_timeliness.project.history import (
     RequestFlows,
     date_of,
     day_numbers,
+    month_end_before,
+    month_ends_after,
+    month_ends_to,
     week_end,
     week_of,
 )
@@ -39,30 +42,6 @@ MONTHS_AHEAD = 36
 HISTORY_MONTHS = 60
 #: Smallest group given its own rate; smaller ones share the overall rate.
 MIN_GROUP = 30
-
-
-def month_ends_after(origin: int, months: int) -> np.ndarray:
-    """Day numbers of the next ``months`` month ends after the origin day."""
-    first = np.datetime64(date_of(origin), "M") + 1
-    ends = (np.arange(months) + first + 1).astype("datetime64[D]") - 1
-    day = ends.astype(np.int64)
-    if _is_month_end(origin):
-        return day
-    this = int(((np.datetime64(date_of(origin), "M") + 1).astype("datetime64[D]") - 1)
-               .astype(np.int64))  # fmt: skip
-    return np.r_[this, day[:-1]]
-
-
-def _is_month_end(day: int) -> bool:
-    d = np.datetime64(int(day), "D")
-    return bool((d + 1).astype("datetime64[M]") != d.astype("datetime64[M]"))
-
-
-def month_ends_to(origin: int, months: int) -> np.ndarray:
-    """Day numbers of the last ``months`` month ends on or before the origin, oldest first."""
-    last = np.datetime64(date_of(origin), "M") + (1 if _is_month_end(origin) else 0)
-    return ((np.arange(-months, 0) + last).astype("datetime64[M]") + 1).astype(
-        "datetime64[D]").astype(np.int64) - 1  # fmt: skip
 
 
 class Plans:
@@ -127,7 +106,7 @@ def project_caseload(
     plans = Plans(plans_table)
     year_ago = origin - 365
     ends_past = month_ends_to(origin, 12)
-    starts_past = np.r_[ends_past[0] - 31, ends_past[:-1]]
+    starts_past = np.r_[month_end_before(ends_past[0]), ends_past[:-1]]
     # Recent new plans: in the plans table, and issued from the requests table.
     new_recent = int(plans.between(plans.issue, year_ago, origin).sum())
     source = "plans table's new plans, projected"
@@ -197,7 +176,7 @@ def project_caseload(
     history_ends = history_ends[history_ends >= first_plan]
     live_hist = plans.live_at(history_ends)
     for j, end in enumerate(history_ends):
-        start = history_ends[j - 1] if j else end - 31
+        start = history_ends[j - 1] if j else month_end_before(end)
         months.append(CaseloadMonth(
             month_end=date_of(end), actual=True, live=exact(live_hist[j]),
             new_plans=exact(int(plans.between(plans.issue, start, end).sum())),

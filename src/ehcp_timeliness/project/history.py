@@ -80,6 +80,37 @@ def week_end_dates(weeks: np.ndarray, origin: int) -> list[date]:
     return [date_of(d) for d in week_end(weeks, origin)]
 
 
+def is_month_end(day: int) -> bool:
+    d = np.datetime64(int(day), "D")
+    return bool((d + 1).astype("datetime64[M]") != d.astype("datetime64[M]"))
+
+
+def month_ends_after(origin: int, months: int) -> np.ndarray:
+    """Day numbers of the next ``months`` month ends after the origin day."""
+    first = np.datetime64(date_of(origin), "M") + 1
+    ends = (np.arange(months) + first + 1).astype("datetime64[D]") - 1
+    day = ends.astype(np.int64)
+    if is_month_end(origin):
+        return day
+    this = int(((np.datetime64(date_of(origin), "M") + 1).astype("datetime64[D]") - 1)
+               .astype(np.int64))  # fmt: skip
+    return np.r_[this, day[:-1]]
+
+
+def month_ends_to(origin: int, months: int) -> np.ndarray:
+    """Day numbers of the last ``months`` month ends on or before the origin, oldest first."""
+    last = np.datetime64(date_of(origin), "M") + (1 if is_month_end(origin) else 0)
+    return ((np.arange(-months, 0) + last).astype("datetime64[M]") + 1).astype(
+        "datetime64[D]").astype(np.int64) - 1  # fmt: skip
+
+
+def month_end_before(end: int) -> int:
+    """The last day of the month before the one ``end`` is in: where a month ending on
+    ``end`` starts from (a window ``(month_end_before(end), end]``)."""
+    return int(np.datetime64(int(end), "D").astype("datetime64[M]").astype("datetime64[D]")
+               .astype(np.int64)) - 1  # fmt: skip
+
+
 def as_recorded(tables: dict[str, pd.DataFrame], cutoff: date) -> dict[str, pd.DataFrame]:
     """The validated tables as they stood on ``cutoff``: later rows dropped, later dates blanked.
 

@@ -23,8 +23,14 @@ import pandas as pd
 
 from ehcp_timeliness.clocks.engine import LATE, MET, OPEN, OVERDUE
 from ehcp_timeliness.project.backlog import bands, exact
-from ehcp_timeliness.project.caseload import month_ends_after, month_ends_to
-from ehcp_timeliness.project.history import NEVER, date_of, day_numbers
+from ehcp_timeliness.project.history import (
+    NEVER,
+    date_of,
+    day_numbers,
+    month_end_before,
+    month_ends_after,
+    month_ends_to,
+)
 from ehcp_timeliness.project.models import ReviewMonth, ReviewProjection
 
 REVIEW_12M = "review-12m"
@@ -43,7 +49,7 @@ def _rule(cases: pd.DataFrame, rule_id: str) -> pd.DataFrame | None:
 def _per_month(days: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """How many of ``days`` fall in each month ending on ``ends`` (after the previous end)."""
     index = np.searchsorted(ends, days, "left")
-    first = ends[0] - 31
+    first = month_end_before(ends[0])
     ok = (days > first) & (index < len(ends)) & (days != NEVER)
     return np.bincount(index[ok], minlength=len(ends))[: len(ends)]
 
