@@ -430,3 +430,15 @@ def test_a_month_window_starts_after_the_month_before_ends_not_31_days_back():
     days = np.array([day_of(date(2024, 3, 31)), day_of(date(2024, 4, 1)),
                      day_of(date(2024, 5, 31))])  # fmt: skip
     assert _per_month(days, ends).tolist() == [1, 1]
+
+
+def test_reviews_due_in_past_months_are_counted_as_the_trend_sheet_counts_them(analysis):
+    """A review that fell due after its plan ended was never owed: the Review projection's
+    actual months leave it out, as the pack's Trend sheet does, so the two sheets agree."""
+    reviews = analysis.cases[(analysis.cases["rule"] == "review-12m").to_numpy()]
+    owed = reviews[(reviews["status"] != "not-owed").to_numpy()]
+    due_month = owed["due_date"].to_numpy().astype("datetime64[M]").astype(str)
+    actual = [m for m in analysis.projections.reviews.months if m.actual]
+    assert actual
+    for m in actual:
+        assert m.due.value == int((due_month == m.month).sum()), m.month

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ehcp_timeliness.clocks.engine import LATE, MET, OPEN, OVERDUE
+from ehcp_timeliness.clocks.engine import LATE, MET, NOT_OWED, OPEN, OVERDUE
 from ehcp_timeliness.project.backlog import bands, exact
 from ehcp_timeliness.project.history import (
     NEVER,
@@ -131,12 +131,13 @@ def project_reviews(
                   new_plans_central)  # fmt: skip
     spread = run(held_draws, dec_draws, new_plans_draws[:draws])
     rows: list[ReviewMonth] = []
-    due_all = _per_month(due, past)
+    owed = status != NOT_OWED  # a review due after its plan ended was never due: as Trend counts
+    due_all = _per_month(due[owed], past)
     if decisions is not None:
         d_start, d_due = day_numbers(decisions["start_date"]), day_numbers(decisions["due_date"])
         d_stop = day_numbers(decisions["end_date"])
     for j, end in enumerate(past):  # a loop over the last 12 month ends
-        overdue_then = int(((due < end) & (held_day > end)).sum())
+        overdue_then = int((owed & (due < end) & (held_day > end)).sum())
         awaited = over = None
         if decisions is not None:
             waiting = (d_start <= end) & (d_stop > end)
