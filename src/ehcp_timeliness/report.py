@@ -225,9 +225,6 @@ def _rate(met: int, completed: int) -> float | None:
     return met / completed if completed else None
 
 
-FLAGS = ("met", "late", "open", "overdue", "due_soon", "not_owed", "unknown")
-
-
 def _flag_counts(
     cases: pd.DataFrame,
     period: Period,

@@ -34,10 +34,6 @@ def strip_controls(text: str) -> str:
     return _CONTROL_RE.sub("", text)
 
 
-def has_controls(text: str) -> bool:
-    return _CONTROL_RE.search(text) is not None
-
-
 def text_buffers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """The byte offsets (one more than values, into the data) and the data bytes of a
     ``string`` or ``large_string`` array, as numpy views: no copy."""

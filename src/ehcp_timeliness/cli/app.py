@@ -14,8 +14,8 @@ import typer
 
 from ehcp_timeliness import __version__
 from ehcp_timeliness.cli import benchmark, logs, project, report, rules, run, sample, validate
-from ehcp_timeliness.cli.common import Exit, system_refused
-from ehcp_timeliness.errors import OutputError
+from ehcp_timeliness.cli.common import Exit
+from ehcp_timeliness.errors import OutputError, os_error_line
 
 #: How help names a value of each kind, instead of typer's ``<path>``, ``<list[Path]>``.
 READABLE = {"path": "PATH", "str": "TEXT", "int": "N", "float": "NUMBER", "list[Path]": "PATH"}
@@ -87,7 +87,6 @@ app.command("rules")(rules.command)
 app.command("sample")(sample.command)
 app.command("run")(run.command)
 app.command("benchmark")(benchmark.command)
-# Temporary, hidden: ehcp project --published takes it over (issue 11).
 
 
 PACKAGE = Path(__file__).resolve().parents[1]
@@ -132,11 +131,8 @@ def main() -> None:
         logs.error(f"{exc}; no file was left half-written")
         raise SystemExit(Exit.OUTPUT) from None
     except OSError as exc:  # an output folder or file that cannot be written
-        logs.error(system_refused("write", exc) + "; no file was left half-written")
+        logs.error(os_error_line("write", exc) + "; no file was left half-written")
         raise SystemExit(Exit.OUTPUT) from None
-    except KeyboardInterrupt:
-        logs.error("interrupted; no file was left half-written")
-        raise SystemExit(130) from None
     except Exception as exc:
         if os.environ.get(TRACEBACK_ENV) == "1":
             raise

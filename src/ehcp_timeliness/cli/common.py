@@ -148,11 +148,6 @@ def parse_date_option(value: str | None, option: str) -> date | None:
     return day
 
 
-def as_at_or_today(value: str | None) -> date:
-    parsed = parse_date_option(value, "--as-at")
-    return parsed if parsed is not None else date.today()
-
-
 def say_as_at(as_at: date, source: str) -> None:
     """Say on stderr which as-at date a run used when it was not given."""
     if source != "--as-at":
@@ -177,11 +172,8 @@ def run(body: Callable[[], T]) -> T:
         logs.error(f"{exc}; no file was left half-written")
         raise typer.Exit(Exit.OUTPUT) from None
     except OSError as exc:  # the file system refused: no permission, a device, a lost mount
-        logs.error(system_refused("read", exc))
+        logs.error(os_error_line("read", exc))
         raise typer.Exit(Exit.INPUT) from None
-    except KeyboardInterrupt:
-        logs.error("interrupted; no output was written")
-        raise typer.Exit(130) from None
 
 
 def analysed(body: Callable[[], T]) -> T:
@@ -208,11 +200,6 @@ def refuse_outputs_among_inputs(inputs: list[Path], outputs: list[Path | None]) 
     if problems:
         message = "; ".join(problems) + ". Choose another output path."
         raise typer.BadParameter(strip_controls(message))
-
-
-def system_refused(verb: str, exc: OSError) -> str:
-    """One line for a file the system would not let us read or write."""
-    return os_error_line(verb, exc)
 
 
 def say(message: str) -> None:

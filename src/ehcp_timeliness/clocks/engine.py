@@ -40,7 +40,6 @@ from ehcp_timeliness.validate.schema import TABLES, columns
 STATUSES = ["met", "late", "open", "overdue", "not-owed", "unknown"]
 MET, LATE, OPEN, OVERDUE, NOT_OWED, UNKNOWN = range(6)  # codes into STATUSES
 #: Statuses of a case whose clock has not stopped and is still owed as at the as-at date.
-PENDING = (OPEN, OVERDUE)
 CASE_COLUMNS = [
     "rule", "person_id", "record_id", "start_date", "due_date", "end_date", "status",
     "days_over", "exception",
@@ -196,14 +195,6 @@ def dimension_codes(
     present = np.bincount(out, minlength=len(labels)) > 0  # drop labels no case has
     remap = np.cumsum(present) - 1
     return remap[out], [label for label, kept in zip(labels, present, strict=True) if kept]
-
-
-def dimension_of(
-    cases: pd.DataFrame, tables: dict[str, pd.DataFrame], rules: RuleSet, column: str
-) -> pd.Series:
-    """The value of a dimension column for each case, as text (see :func:`dimension_codes`)."""
-    codes, labels = dimension_codes(cases, tables, rules, column)
-    return pd.Series(np.array(labels, dtype=object)[codes], index=cases.index, dtype="string")
 
 
 def _holds(cond: Condition, frame: pd.DataFrame) -> np.ndarray:

@@ -110,7 +110,6 @@ class BacklogModel:
     origin: int
     flows: RequestFlows
     history: WeeklyHistory
-    valid_from: int  # first week whose backlog the extract fully shows
     arrivals: series.SeriesFit
     capacity: series.SeriesFit
     hazards: Hazards
@@ -216,7 +215,7 @@ def estimate(flows: RequestFlows, origin: int, options: ProjectionOptions,
     rng = np.random.default_rng(options.seed)
     positions = rng.random((options.draws if draws is None else draws, series.blocks(run_weeks)))
     return BacklogModel(
-        origin=origin, flows=flows, history=history, valid_from=valid, arrivals=arrivals,
+        origin=origin, flows=flows, history=history, arrivals=arrivals,
         capacity=capacity, hazards=hazards, order=order, order_chosen_by=chosen_by, fits=fits,
         months=months, arrival_point=arrivals.point(months),
         capacity_point=capacity.point(months),

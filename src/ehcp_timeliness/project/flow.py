@@ -186,7 +186,6 @@ class Paths:
     overdue: np.ndarray
     issued: np.ndarray
     on_time: np.ndarray
-    left: np.ndarray
 
 
 def _oldest_first(stock: np.ndarray, capacity: np.ndarray, youngest_bin: int) -> np.ndarray:
@@ -242,7 +241,7 @@ def simulate(
     arrivals = np.broadcast_to(arrivals, (n, h))
     capacity = np.broadcast_to(capacity, (n, h))
     stock = np.broadcast_to(np.asarray(state, dtype=float), (n, BINS)).copy()
-    out = {k: np.zeros((n, h)) for k in ("open", "overdue", "issued", "on_time", "left")}
+    out = {k: np.zeros((n, h)) for k in ("open", "overdue", "issued", "on_time")}
     youngest_bin = min(hazards.youngest_plan_age + 1, BINS - 1)
     for week in range(h):
         left = stock * hazards.leave[None, :]
@@ -267,5 +266,4 @@ def simulate(
         out["overdue"][:, week] = stock[:, limit + 1 :].sum(axis=1)
         out["issued"][:, week] = done.sum(axis=1)
         out["on_time"][:, week] = on_time
-        out["left"][:, week] = left.sum(axis=1)
     return Paths(**out)

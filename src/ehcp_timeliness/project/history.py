@@ -250,15 +250,8 @@ class WeeklyHistory:
     arrivals: np.ndarray  # requests received in the week
     issued: np.ndarray  # plans issued in the week
     on_time: np.ndarray  # of those, issued within the limit
-    exceptions_on_time: np.ndarray
-    exceptions_late: np.ndarray
-    left: np.ndarray  # requests leaving without a plan in the week
     open: np.ndarray  # waiting at the end of the week
     overdue: np.ndarray  # of those, past the limit at the end of the week
-
-    @property
-    def week_ends(self) -> list[date]:
-        return week_end_dates(self.weeks, self.origin)
 
 
 def _counts(week: np.ndarray, first: int, n: int, weights: np.ndarray | None = None) -> np.ndarray:
@@ -271,7 +264,7 @@ def _counts(week: np.ndarray, first: int, n: int, weights: np.ndarray | None = N
 
 
 def weekly_history(flows: RequestFlows, origin: int, first_week: int) -> WeeklyHistory:
-    """Arrivals, plans issued, leavers and the backlog at each week end, weeks ``first_week``
+    """Arrivals, plans issued and the backlog at each week end, weeks ``first_week``
     to 0. The backlog counts every request received by the week's end and not yet out; past
     the limit means its due date (received + limit) is before the week's end."""
     n = 1 - first_week
@@ -285,7 +278,6 @@ def weekly_history(flows: RequestFlows, origin: int, first_week: int) -> WeeklyH
 
     in_window = (received_week >= first_week) & (received_week <= 0)
     arrivals = np.bincount(received_week[in_window] - first_week, minlength=n)
-    done = flows.exit != NEVER
     plan_week = np.where(flows.planned, exit_week, NEVER)
     on_time = flows.planned & (flows.exit <= flows.received + flows.limit_days)
 
@@ -299,9 +291,6 @@ def weekly_history(flows: RequestFlows, origin: int, first_week: int) -> WeeklyH
         arrivals=arrivals,
         issued=per_week(plan_week != NEVER),
         on_time=per_week(on_time),
-        exceptions_on_time=per_week(on_time & flows.exception),
-        exceptions_late=per_week(flows.planned & ~on_time & flows.exception),
-        left=per_week(done & ~flows.planned),
         open=(cumulative(received_week) - cumulative(exit_week)).astype(np.int64),
         overdue=(cumulative(due_week) - cumulative(late_exit_week)).astype(np.int64),
     )

@@ -41,14 +41,6 @@ from ehcp_timeliness.read.sen2_spec import (
     SEN_NEED,
 )
 
-_PERSON = frozenset(PERSON)
-_REQUESTS = frozenset(REQUESTS)
-_ASSESSMENT = frozenset(ASSESSMENT)
-_NAMED_PLAN = frozenset(NAMED_PLAN)
-_ACTIVE = frozenset(ACTIVE_PLANS)
-_PLAN_DETAIL = frozenset(PLAN_DETAIL)
-_PLACEMENT = frozenset(PLACEMENT_DETAIL)
-_NEED = frozenset(SEN_NEED)
 _ORDERED = frozenset(t for pair in ORDER_MARKERS for t in pair)
 #: Every element name SEN2 uses, by its case-folded spelling: a file that writes ``SENType``
 #: for ``SENtype`` is read, not flagged.

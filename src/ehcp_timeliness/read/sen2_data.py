@@ -703,9 +703,7 @@ class Linker:
         kept = np.flatnonzero(keep)
         position = np.full(len(requests.frame), -1)
         position[kept] = np.arange(len(kept))
-        self.placed["requests"] = (request_ids, position)
-        # Persons are placed by their row; requests by their position in r from here on.
-        self.placed["person"] = (person_ids, person.rows)
+        self.placed["requests"] = (request_ids, position)  # by their position in r from here on
 
         extra: dict[str, pd.Series] = {}
         for name, prefix in ONE_PER_REQUEST.items():

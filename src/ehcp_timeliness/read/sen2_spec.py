@@ -181,7 +181,6 @@ GROUP_RESOURCED = "Mainstream - resourced provision"
 GROUP_SEN_UNIT = "Mainstream - SEN unit"
 GROUP_URN = "School or college with a URN (type in GIAS)"
 GROUP_UKPRN = "Further education or training provider (UKPRN)"
-GROUP_UNKNOWN = "Placement not recorded"
 
 
 def year_group_label(age_at_31_august: int) -> str:

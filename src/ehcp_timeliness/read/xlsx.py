@@ -29,7 +29,7 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from pathlib import Path
 
 import numpy as np
@@ -264,8 +264,6 @@ def _cell_text(value: object) -> str:
         return "1" if value else "0"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    if isinstance(value, timedelta | time):
-        return str(value)
     return str(value)
 
 

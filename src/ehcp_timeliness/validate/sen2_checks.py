@@ -130,10 +130,6 @@ class Context:
         start = np.datetime64(f"{self.year}-01-01")
         return (days >= start) & (days <= np.datetime64(f"{self.year}-12-31"))
 
-    def per_request(self, record: str, values: np.ndarray) -> np.ndarray:
-        """A value of each request, for each row of a record keyed by ``_request``."""
-        return values[self.frame(record)["_request"].to_numpy(dtype=np.int64)]
-
     def active_at_census(self) -> np.ndarray:
         """Named plans held at the census: started on or before it, not ceased before it."""
         if self.census is None:

@@ -26,7 +26,7 @@ from typing import Literal
 
 import pandas as pd
 
-from ehcp_timeliness.write.atomic import OutputSet, sha256_input, write_csv_to
+from ehcp_timeliness.write.atomic import OutputSet, write_csv_to
 
 Format = Literal["text", "date", "month", "percent", "points", "change", "int", "number",
                  "link"]  # fmt: skip
@@ -42,8 +42,6 @@ class Block:
     title: str
     frame: pd.DataFrame
     formats: dict[str, Format] = field(default_factory=dict)
-    #: Rows there were before the sheet's cap, where it was capped.
-    total_rows: int | None = None
     #: What an empty table shows instead: a sentence saying why it is empty.
     empty: str = "Nothing to show."
 
@@ -97,11 +95,6 @@ class Pack:
     full_lists: dict[str, pd.DataFrame] = field(default_factory=dict)
     #: File name for every finding, when the Findings sheet's list is capped.
     findings_csv: str | None = None
-
-
-def sha256_of(path: str) -> str:
-    """SHA-256 of an input as the findings name it (see ``write.atomic.sha256_input``)."""
-    return sha256_input(path)
 
 
 def write_csv_dir(pack: Pack, folder: Path, outputs: OutputSet, *, raw: bool = False) -> list[Path]:

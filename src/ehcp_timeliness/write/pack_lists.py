@@ -59,7 +59,7 @@ class Lists:
         notes = self._cut(name, len(chosen))
         if full is not None or len(chosen) > self.cap:
             self.full_lists[self._csv_name(name)] = full if full is not None else chosen
-        return Block(name, frame, DETAIL_FORMATS, total_rows=len(chosen), empty=empty), notes
+        return Block(name, frame, DETAIL_FORMATS, empty=empty), notes
 
     def _frame(self, details: pd.DataFrame) -> pd.DataFrame:
         rule = details["rule"].astype(str)
@@ -162,7 +162,7 @@ class Lists:
             ["Every finding, by file and row as the file numbers them: fix them in the "
              "case-management system. What each code means is on the Data quality sheet and "
              "in docs/findings.md.", *self._cut("Findings", len(f))],
-            [Block("Findings", detail, {"Row": "int"}, total_rows=len(f),
+            [Block("Findings", detail, {"Row": "int"},
                    empty="No findings: every row was read and used as it is.")],
             section="list", description="Every finding about the extract, by file and row",
         )  # fmt: skip

@@ -13,7 +13,8 @@ from ehcp_timeliness.read.paths import split_sheet
 from ehcp_timeliness.scorecard import Scorecard
 from ehcp_timeliness.validate.findings import CODES
 from ehcp_timeliness.words import FEW_CASES, period_phrase
-from ehcp_timeliness.write.pack import Block, Format, Sheet, sha256_of
+from ehcp_timeliness.write.atomic import sha256_input
+from ehcp_timeliness.write.pack import Block, Format, Sheet
 from ehcp_timeliness.write.pack_board import monthly_rates
 
 
@@ -50,7 +51,7 @@ def data_quality(analysis: Analysis) -> Sheet:
 def inputs(analysis: Analysis) -> Sheet:
     frame = pd.DataFrame(
         [(_name(s.file), s.table, s.rows_read, s.rows_usable, s.rows_rejected,
-          s.blank_rows_ignored, sha256_of(s.file)) for s in analysis.validated.summaries],
+          s.blank_rows_ignored, sha256_input(s.file)) for s in analysis.validated.summaries],
         columns=["File", "Table", "Rows read", "Rows used", "Rows set aside",
                  "Blank rows ignored", "SHA-256"],
     )  # fmt: skip
