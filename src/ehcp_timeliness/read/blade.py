@@ -23,6 +23,7 @@ import pandas as pd
 
 from ehcp_timeliness.errors import InputError
 from ehcp_timeliness.read.csv import Cells, read_cells
+from ehcp_timeliness.read.dimensions import norm_header
 from ehcp_timeliness.read.pseudonym import PseudonymKey
 from ehcp_timeliness.read.sen2_data import (
     Module,
@@ -138,7 +139,7 @@ def _header(export: BladeExport, notes: Notes) -> dict[str, str]:
         return out
     first = data.iloc[0]
     for i, header in enumerate(headers):
-        key = re.sub(r"[^0-9a-z]", "", header.casefold())
+        key = norm_header(header)
         if key in where:
             out[where[key]] = str(first.iloc[i] if first.iloc[i] is not None else "").strip()
     if len(data) > 1:

@@ -109,7 +109,8 @@ def identifying_reason(header: str) -> str | None:
     return None
 
 
-def _norm(text: str) -> str:
+def norm_header(text: object) -> str:
+    """A header (or sheet name) as it is matched: case-folded, letters and digits only."""
     return re.sub(r"[^0-9a-z]", "", str(text).casefold())
 
 
@@ -117,7 +118,7 @@ def _norm(text: str) -> str:
 #: sheets', and the pack's Backlog and Breakdown tables' (tests/test_dimensions.py checks
 #: this list against the writers). A dimension may not share one, in any case or spelling.
 RESERVED = frozenset(
-    _norm(n)
+    norm_header(n)
     for n in (
         # case list (clocks.engine.CASE_COLUMNS) and the pack's headers for them
         "rule", "person_id", "record_id", "start_date", "due_date", "end_date", "status",
@@ -134,10 +135,10 @@ def safe_dimension_name(name: str, taken: set[str]) -> str:
     """``name``, or ``dim_NAME`` (``dim_NAME_2``...) when ``name`` would collide with a column
     the tool writes, a schema column, or another dimension (``taken``, normalised), or would
     look like one of the tool's internal columns (a leading underscore)."""
-    if _norm(name) not in RESERVED | taken and not name.startswith("_"):
+    if norm_header(name) not in RESERVED | taken and not name.startswith("_"):
         return name
     base = "dim_" + name.lstrip("_")
     candidate, n = base, 2
-    while _norm(candidate) in RESERVED | taken:
+    while norm_header(candidate) in RESERVED | taken:
         candidate, n = f"{base}_{n}", n + 1
     return candidate

@@ -35,6 +35,7 @@ import pyarrow.compute as pc
 
 from ehcp_timeliness.dates import as_arrow_text, parse_date, parse_dates
 from ehcp_timeliness.read import sen2_spec as spec
+from ehcp_timeliness.read.dimensions import norm_header
 from ehcp_timeliness.read.pseudonym import PseudonymKey, pseudonymise
 from ehcp_timeliness.read.sen2_spec import (
     GENDER_CURRENT,
@@ -780,18 +781,14 @@ RECORD_PATH = {
 BOOKKEEPING = re.compile(r"^(nativeid|sourceid|[a-z0-9]*orderseqcolumn|[a-z0-9]*tableid)$")
 
 
-def _key(name: object) -> str:
-    return re.sub(r"[^0-9a-z]", "", str(name).casefold())
-
-
 def name_columns(module: str, headers: list[str], notes: Notes, file: str,
                  header_row: int | None) -> list[str | None]:  # fmt: skip
     """The element (or link id) each column holds; None for bookkeeping and unknown columns,
     each unknown one a ``sen2-unknown-element`` warning."""
-    elements = {_key(e): e for e in ELEMENTS[module]}
+    elements = {norm_header(e): e for e in ELEMENTS[module]}
     out: list[str | None] = []
     for header in headers:
-        key = _key(header)
+        key = norm_header(header)
         if key in elements:
             out.append(elements[key])
         elif key in LINK_COLUMNS:

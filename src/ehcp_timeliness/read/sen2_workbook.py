@@ -12,7 +12,6 @@ element's path, as for the XML; a row that cannot be linked is named by its own 
 
 from __future__ import annotations
 
-import re
 import zipfile
 from pathlib import Path
 
@@ -21,6 +20,7 @@ import pandas as pd
 from lxml import etree
 
 from ehcp_timeliness.errors import InputError
+from ehcp_timeliness.read.dimensions import norm_header
 from ehcp_timeliness.read.pseudonym import PseudonymKey
 from ehcp_timeliness.read.sen2_data import Module, Notes, Sen2Data, from_modules, name_columns
 from ehcp_timeliness.read.xlsx import _cell_text
@@ -47,10 +47,6 @@ LINKS = {
 }
 
 
-def _key(title: str) -> str:
-    return re.sub(r"[^0-9a-z]", "", title.casefold())
-
-
 def sheet_names(path: Path) -> list[str]:
     """A workbook's sheet names, read from its index without loading any sheet (and without
     resolving entities or reaching the network). Empty if it is not a workbook."""
@@ -67,7 +63,7 @@ def sheet_names(path: Path) -> list[str]:
 def is_sen2_workbook(path: Path) -> bool:
     """Whether a workbook is a SEN2 pre-submission workbook: it has Person and Requests
     sheets."""
-    keys = {_key(name) for name in sheet_names(path)}
+    keys = {norm_header(name) for name in sheet_names(path)}
     return {"person", "requests"} <= keys
 
 
@@ -84,7 +80,7 @@ def read_sen2_workbook(path: Path, key: PseudonymKey) -> Sen2Data:
     try:
         present = {}
         for ws in wb.worksheets:
-            record = SHEETS.get(_key(ws.title))
+            record = SHEETS.get(norm_header(ws.title))
             if record is None:
                 notes.add("return", None, f"sheet {ws.title}", "sheet-ignored",
                           f"sheet {ws.title!r} is not a record of the SEN2 return")  # fmt: skip

@@ -8,7 +8,6 @@ header each canonical column had in that file (findings name columns as the file
 from __future__ import annotations
 
 import difflib
-import re
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -21,6 +20,7 @@ from ehcp_timeliness.dates import as_arrow_text, blank_text
 from ehcp_timeliness.read.dimensions import (
     KNOWN_DIMENSIONS,
     identifying_reason,
+    norm_header,
     safe_dimension_name,
 )
 from ehcp_timeliness.read.mapping import Mapping
@@ -72,10 +72,6 @@ class RawTable:
     #: when none is given.
     reference_date: date | None = None
     row_notes: list[RowNote] = field(default_factory=list)
-
-
-def norm_header(text: str) -> str:
-    return re.sub(r"[^0-9a-z]", "", str(text).casefold())
 
 
 def _header_lookup(table: str, mapping: Mapping) -> dict[str, str]:
