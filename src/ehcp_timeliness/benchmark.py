@@ -48,6 +48,7 @@ from ehcp_timeliness.read.published import (
 from ehcp_timeliness.report import Period, Report, build_report
 from ehcp_timeliness.targets import DFE_REQUEST_DECISIONS, DFE_REVIEW_DECISIONS, Targets
 from ehcp_timeliness.validate.checks import Validated
+from ehcp_timeliness.words import points as point_words
 
 SCHEMA_VERSION = 1
 
@@ -486,11 +487,6 @@ def _pct(v: float | None) -> str:
     return "no figure" if v is None else f"{v:.1%}"
 
 
-def _pts(v: float) -> str:
-    n = abs(v) * 100
-    return f"{n:.1f} point{'' if f'{n:.1f}' == '1.0' else 's'}"
-
-
 def _value(v: float | None, m: Measure) -> str:
     if v is None:
         return "no figure"
@@ -529,7 +525,7 @@ def sentence(m: Measure, points: list[Point], la: LocalAuthority) -> str:
             text += f", level with England ({p.england.value:.1%})"
         else:
             side = "above" if p.gap > 0 else "below"
-            text += f", {_pts(p.gap)} {side} England ({p.england.value:.1%})"
+            text += f", {point_words(p.gap)} {side} England ({p.england.value:.1%})"
         if before is not None and before.gap is not None:
             now, then = round(p.gap, 3), round(before.gap, 3)
             if now and then and (now > 0) == (then > 0):
@@ -537,10 +533,10 @@ def sentence(m: Measure, points: list[Point], la: LocalAuthority) -> str:
                     text += f"; the gap is the same as in {before.period}"
                 else:
                     verb = "widened" if abs(now) > abs(then) else "narrowed"
-                    text += f"; the gap {verb} by {_pts(abs(now) - abs(then))}"
+                    text += f"; the gap {verb} by {point_words(abs(now) - abs(then))}"
             else:
                 where = ("level with" if not then else
-                         f"{_pts(then)} {'above' if then > 0 else 'below'}")  # fmt: skip
+                         f"{point_words(then)} {'above' if then > 0 else 'below'}")  # fmt: skip
                 text += f", against {where} England in {before.period}"
     if p.rank is not None and m.direction is not Direction.NEUTRAL:
         text += f"; {_ordinal(p.rank)} of {p.ranked} councils ({_quartile_words(p.quartile)})"

@@ -43,7 +43,7 @@ from ehcp_timeliness.read.sen2_data import (
     upper,
 )
 from ehcp_timeliness.read.sen2_spec import SEN_SETTING, PublishedFile, PublishPreview, ReturnInfo
-from ehcp_timeliness.validate.sen2_checks import Context
+from ehcp_timeliness.validate.sen2_checks import Context, new_plans
 
 X = "x"  # DfE's mark for a figure that is unavailable
 
@@ -113,9 +113,7 @@ def _requests(c: Context) -> PublishedFile:
 def _timeliness(c: Context) -> PublishedFile:
     start = c.day("requests", "Assessment/NamedPlan/StartDate")
     received = c.day("requests", "ReceivedDate")
-    historical = c.is_("requests", "Assessment/AssessmentOutcome", "H") | c.is_(
-        "requests", "RequestOutcome", "H")  # fmt: skip
-    new = c.in_year(start) & ~historical
+    new = new_plans(c)
     issued = new & ~np.isnat(received)
     days = (start - received) / np.timedelta64(1, "D")
     excepted = c.is_("requests", "Assessment/Week20", "1")

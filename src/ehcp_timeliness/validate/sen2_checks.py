@@ -308,7 +308,7 @@ def plan_before_request(c: Context) -> list[Hit]:
     return [Hit("requests", mask, "Assessment/NamedPlan/StartDate")]
 
 
-def _new_plans(c: Context) -> np.ndarray:
+def new_plans(c: Context) -> np.ndarray:
     """Plans issued in the collection year after a request (not historical or transferred)."""
     start = c.day("requests", "Assessment/NamedPlan/StartDate")
     historical = c.is_("requests", "Assessment/AssessmentOutcome", "H") | c.is_(
@@ -319,14 +319,14 @@ def _new_plans(c: Context) -> np.ndarray:
 @check("SEN2-020", "error", "no Week20 flag on a plan issued in the collection year",
        "Assessment/Week20")  # fmt: skip
 def week20_missing(c: Context) -> list[Hit]:
-    mask = _new_plans(c) & ~c.is_("requests", "Assessment/Week20", "0", "1")
+    mask = new_plans(c) & ~c.is_("requests", "Assessment/Week20", "0", "1")
     return [Hit("requests", mask, "Assessment/Week20")]
 
 
 @check("SEN2-021", "query", "an implausibly high share of the year's new plans carry the "
        "20-week exception flag (Week20 = 1)", "Assessment/Week20")  # fmt: skip
 def week20_share(c: Context) -> list[Hit]:
-    new = _new_plans(c)
+    new = new_plans(c)
     flagged = new & c.is_("requests", "Assessment/Week20", "1")
     n, k = int(new.sum()), int(flagged.sum())
     if n < WEEK20_MIN_PLANS or k <= WEEK20_SHARE * n:
