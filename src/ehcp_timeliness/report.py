@@ -382,31 +382,9 @@ def _band(days: pd.Series, bands: list[tuple[str, int | None]]) -> dict[str, int
 
 
 def plan_20w_summary(cases: pd.DataFrame, period: Period) -> Plan20Summary | None:
-    mine = cases[cases["rule"] == PLAN_20W]
-    if mine.empty:
-        return None
-    end = mine["end_date"]
-    issued = mine[(end >= pd.Timestamp(period.start)) & (end <= pd.Timestamp(period.end))]
-    met = issued["status"] == "met"
-    exc = issued["exception"].fillna(False).astype(bool)
-    days = (issued["end_date"] - issued["start_date"]).dt.days
-    return Plan20Summary(
-        excluding_exceptions=Rate(
-            label="Excluding exceptions",
-            met=int((met & ~exc).sum()),
-            completed=int((~exc).sum()),
-            rate=_rate(int((met & ~exc).sum()), int((~exc).sum())),
-        ),  # fmt: skip
-        including_exceptions=Rate(
-            label="Including exceptions",
-            met=int(met.sum()),
-            completed=len(issued),
-            rate=_rate(int(met.sum()), len(issued)),
-        ),  # fmt: skip
-        exception_share=_rate(int(exc.sum()), len(issued)),
-        bands=_band(days, ISSUE_BANDS),
-        mean_weeks_to_issue=round(float(days.mean()) / 7, 1) if len(days) else None,
-    )
+    """The 20-week figures of plans issued in ``period``, as DfE publishes them; None without
+    any 20-week case."""
+    return plan_20w_by_group(cases, np.zeros(len(cases), dtype=np.int64), 1, period)[0]
 
 
 def open_assessments(cases: pd.DataFrame, as_at: date) -> dict[str, int]:
