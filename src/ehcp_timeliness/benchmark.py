@@ -218,6 +218,13 @@ class MeasureResult(_Model):
     provisional: list[Provisional] = []
     sentence: str
 
+    def latest_england(self) -> tuple[float, str] | None:
+        """England's latest published figure and its period ("2024"), if any."""
+        for p in reversed(self.points):
+            if p.england.value is not None:
+                return p.england.value, p.period
+        return None
+
 
 class Outlier(_Model):
     measure: str
@@ -984,12 +991,8 @@ def published_targets(bench: Benchmark) -> dict[str, tuple[float, str]]:
     publishes it on."""
     out = {}
     for r in bench.measures:
-        if r.rule is None:
-            continue
-        latest = [p for p in r.points if p.england.value is not None]
-        if latest and latest[-1].england.value is not None:
-            out[target_key(r.rule)] = (latest[-1].england.value,
-                                       f"England {latest[-1].period}, DfE")  # fmt: skip
+        if r.rule is not None and (latest := r.latest_england()) is not None:
+            out[target_key(r.rule)] = (latest[0], f"England {latest[1]}, DfE")
     return out
 
 
@@ -1007,10 +1010,9 @@ def target_note(bench: Benchmark, targets: Targets) -> str:
     """Which scorecard targets are England's published figures, for the pack."""
     parts = []
     for r in bench.measures:
-        latest = [p for p in r.points if p.england.value is not None]
-        if r.rule is not None and latest and target_key(r.rule) not in targets.targets:
-            parts.append(f"{target_key(r.rule)} {latest[-1].england.value:.1%} "
-                         f"({latest[-1].period})")  # fmt: skip
+        latest = r.latest_england()
+        if r.rule is not None and latest is not None and target_key(r.rule) not in targets.targets:
+            parts.append(f"{target_key(r.rule)} {latest[0]:.1%} ({latest[1]})")
     if not parts:
         return ""
     return ("The scorecard's targets for these rules are England's published figures: "

@@ -33,6 +33,7 @@ from ehcp_timeliness.validate.checks import TableSummary, Validated
 
 SCHEMA_VERSION = 1
 PLAN_20W = "plan-20w"
+REVIEW_12M = "review-12m"
 #: Open assessments by weeks since the request, as boards ask for them: (label, last day).
 BACKLOG_BANDS = [
     ("0-6 weeks", 42),

@@ -33,6 +33,7 @@ from ehcp_timeliness.cli.common import (
     say,
 )
 from ehcp_timeliness.clocks.rules import load_rules
+from ehcp_timeliness.project import flow
 from ehcp_timeliness.project.models import Band, Projections
 from ehcp_timeliness.project.options import (
     MAX_DRAWS,
@@ -48,7 +49,7 @@ from ehcp_timeliness.targets import load_targets
 from ehcp_timeliness.write.atomic import OutputSet
 from ehcp_timeliness.write.json import json_file, write_json
 
-ORDERS = ["auto", "oldest-first", "as-recorded", "recent-rates"]
+ORDERS = ["auto", *flow.ORDERS]
 
 
 def command(

@@ -14,7 +14,7 @@ RUN_WEEKS = 157
 MIN_HORIZON, MAX_HORIZON = 4, 156
 #: Simulated futures behind each band: fewer make a ragged band, more only cost time.
 MIN_DRAWS, MAX_DRAWS = 20, 5000
-OrderChoice = Literal["auto", "oldest-first", "as-recorded"]
+OrderChoice = Literal["auto", "oldest-first", "as-recorded", "recent-rates"]
 
 
 @dataclass(frozen=True)

@@ -32,8 +32,8 @@ from ehcp_timeliness.project.history import (
     month_ends_to,
 )
 from ehcp_timeliness.project.models import ReviewMonth, ReviewProjection
+from ehcp_timeliness.report import REVIEW_12M
 
-REVIEW_12M = "review-12m"
 DECISION_4W = "review-decision-4w"
 RECENT_MONTHS = 6
 DAYS_PER_MONTH = 365.25 / 12

@@ -40,8 +40,7 @@ from ehcp_timeliness.project.models import (
 )
 from ehcp_timeliness.project.options import ProjectionOptions
 from ehcp_timeliness.project.reviews import project_reviews
-
-PLAN_20W = "plan-20w"
+from ehcp_timeliness.report import PLAN_20W
 
 
 def plan_rule_days(rules: RuleSet) -> int | None:

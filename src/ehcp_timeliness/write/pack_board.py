@@ -13,13 +13,12 @@ import pandas as pd
 
 from ehcp_timeliness.analysis import Analysis
 from ehcp_timeliness.clocks.engine import OPEN, OVERDUE
-from ehcp_timeliness.report import BACKLOG_BANDS, PLAN_20W, Report, _band
+from ehcp_timeliness.report import BACKLOG_BANDS, PLAN_20W, REVIEW_12M, Report, _band
 from ehcp_timeliness.scorecard import Scorecard, ScoreRow
 from ehcp_timeliness.targets import Targets
 from ehcp_timeliness.words import FEW_CASES, dimension_label, period_phrase, value_label
 from ehcp_timeliness.write.pack import Block, Chart, Format, Sheet
 
-REVIEW_12M = "review-12m"
 #: The Trend sheet's columns the Headline's small charts read.
 RATE_20W = "Plans within 20 weeks, excluding exceptions (%)"
 ISSUED_20W = "Plans issued, excluding exceptions"
@@ -51,12 +50,8 @@ def _england_20w(analysis: Analysis) -> tuple[float, str] | None:
     """England's latest published 20-week rate and its year, when published figures are in."""
     if analysis.benchmark is None:
         return None
-    for m in analysis.benchmark.measures:
-        if m.id == PLAN_20W:
-            latest = [p for p in m.points if p.england.value is not None]
-            if latest and latest[-1].england.value is not None:
-                return latest[-1].england.value, latest[-1].period
-    return None
+    return next((m.latest_england() for m in analysis.benchmark.measures if m.id == PLAN_20W),
+                None)  # fmt: skip
 
 
 def _better(row: ScoreRow) -> str:

@@ -10,11 +10,11 @@ import pandas as pd
 
 from ehcp_timeliness.analysis import Analysis
 from ehcp_timeliness.clocks.engine import CASE_COLUMNS, LATE, OPEN, OVERDUE
+from ehcp_timeliness.report import REVIEW_12M
 from ehcp_timeliness.words import dimension_label, value_label
 from ehcp_timeliness.write.pack import Block, Format, Sheet
 from ehcp_timeliness.write.pack_board import STATUS_WORDS
 
-REVIEW_12M = "review-12m"
 DETAIL_HEADERS = {
     "person_id": "Person ID", "record_id": "Record ID", "start_date": "Start date",
     "due_date": "Due date", "end_date": "End date", "status": "Status",
