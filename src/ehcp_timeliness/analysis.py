@@ -136,7 +136,8 @@ class Analysis:
     #: One row per (record, rule) in scope; lean (see ``clocks.engine.evaluate``).
     cases: pd.DataFrame
     report: Report
-    #: The same report for the period of the same length just before.
+    #: The report for the period of the same length just before, for comparison: its rates
+    #: and DfE's measures (no trend, backlog or open assessments, which are as at the as-at date).
     previous: Report
     #: The council beside DfE's published figures, when ``Options.published`` was given.
     benchmark: Benchmark | None = None
@@ -282,16 +283,13 @@ def _summarise(
     assert options.as_at is not None
     as_at = options.as_at
     with stage("summarise", stages) as s:
-
-        def summary(period: Period, by: str | None = None, census: date | None = None) -> Report:
-            return build_report(validated, cases, rules, as_at=as_at, period=period,
-                                due_within=options.due_within, by=by,
-                                census=census)  # fmt: skip
-
+        report = build_report(validated, cases, rules, as_at=as_at, period=period,
+                              due_within=options.due_within, by=by)  # fmt: skip
         # DfE's review-decision measure is taken at a census: the previous period's a period
         # before the as-at date, so the scorecard compares like with like.
-        report = summary(period, by)
-        previous = summary(period.previous(), census=previous_census(as_at, period))
+        previous = build_report(validated, cases, rules, as_at=as_at, period=period.previous(),
+                                due_within=options.due_within, compare_only=True,
+                                census=previous_census(as_at, period))  # fmt: skip
         s.counts = {"rules": len(report.rules)}
     bench = None
     if options.published is not None:

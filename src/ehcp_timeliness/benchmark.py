@@ -760,6 +760,7 @@ def casework_figures(
             as_at=as_at,
             period=period,
             census=min(census_day(year + 1), as_at),
+            compare_only=True,
         )
         out.append(CaseworkYear(
             year=year, start=start, end=end, complete=end == date(year, 12, 31), caveat=caveat,

@@ -485,11 +485,15 @@ def build_report(
     due_within: int = 4,
     by: str | None = None,
     census: date | None = None,
+    compare_only: bool = False,
 ) -> Report:
     """The whole report model for a validated extract and its evaluated cases.
 
     ``census`` is the date DfE's review-decision measure is taken at: the as-at date unless
-    given (:func:`previous_census` gives the one for the previous period).
+    given (:func:`previous_census` gives the one for the previous period). ``compare_only``
+    makes a report that is only compared with (the previous period's, a published year's):
+    its rates and DfE's measures, without the open assessments, trend and backlog, which are
+    as at the as-at date and the same for every period.
     """
     census = census or as_at
     groups: list[Group] = []
@@ -509,9 +513,9 @@ def build_report(
         plan_20w=plan_20w_summary(cases, period),
         dfe_review_decisions=None if plans is None else review_decisions(plans, census),
         dfe_request_decisions=request_decisions(cases, period.start, period.end, as_at),
-        open_assessments=open_assessments(cases, as_at),
-        trend=trend(cases, period, rules),
-        backlog=backlog(cases, period, as_at),
+        open_assessments={} if compare_only else open_assessments(cases, as_at),
+        trend=[] if compare_only else trend(cases, period, rules),
+        backlog=[] if compare_only else backlog(cases, period, as_at),
         by=by,
         breakdown=groups,
     )
