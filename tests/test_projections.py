@@ -442,3 +442,17 @@ def test_reviews_due_in_past_months_are_counted_as_the_trend_sheet_counts_them(a
     assert actual
     for m in actual:
         assert m.due.value == int((due_month == m.month).sum()), m.month
+
+
+def test_the_assumptions_say_whether_each_trend_is_carried_forward(analysis):
+    """Capacity is projected at its recent level (backlog.CAPACITY_TREND): the words must not
+    say its trend fades into the future, as they once did."""
+    from ehcp_timeliness.project.backlog import ARRIVALS_TREND, CAPACITY_TREND
+
+    parts = analysis.projections.flow.parts
+    assert (parts.arrivals.trend_projected, parts.capacity.trend_projected) == (
+        ARRIVALS_TREND, CAPACITY_TREND)  # fmt: skip
+    said = " ".join(analysis.projections.assumptions)
+    capacity = next(a for a in analysis.projections.assumptions if a.startswith("Plans are issued"))
+    assert ("is not carried forward" in capacity) == (not CAPACITY_TREND)
+    assert "that fades (half of it gone" in said  # the requests' trend does

@@ -392,7 +392,8 @@ def _render_flow(p: Projections) -> None:
                   if part.seasonal else "none (less than 2 years)")  # fmt: skip
         parts.add_row(f"{part.name} a week", f"{part.level_per_week:,.1f} now (last 13 weeks "
                       f"{part.recent_mean_per_week:,.1f}); trend {part.growth_per_year:+.1%} a "
-                      f"year over {part.weeks_of_history} weeks")  # fmt: skip
+                      f"year over {part.weeks_of_history} weeks"
+                      + ("" if part.trend_projected else ", not projected"))  # fmt: skip
         parts.add_row(f"{part.name}: month factors", season)
     parts.add_row("requests ending in a plan", f"{f.share_to_plan:.0%} at recent exit rates")
     if f.share_assessed is not None and f.share_assessed_to_plan is not None:

@@ -262,7 +262,8 @@ def _series_part(fit: series.SeriesFit) -> SeriesPart:
     return SeriesPart(
         name=fit.name, weeks_of_history=fit.weeks, level_per_week=round(fit.level, 2),
         recent_mean_per_week=round(fit.recent_mean, 2),
-        growth_per_year=round(fit.growth_per_year, 4), seasonal=fit.seasonal,
+        growth_per_year=round(fit.growth_per_year, 4), trend_projected=fit.trend,
+        seasonal=fit.seasonal,
         monthly_factors={m: round(f, 3) for m, f in zip(series.MONTHS, fit.season, strict=True)},
     )  # fmt: skip
 

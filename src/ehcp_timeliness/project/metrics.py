@@ -1,6 +1,6 @@
-"""Error measures for back-tests, shared by every projection that is measured against what
-happened: the casework back-test here, and the published-data back-test to come, which can
-call :func:`errors` for each (horizon, method) of its own table.
+"""Error measures of the casework back-test (``project/backtest.py``). The back-test on DfE's
+published figures (``project/backtest_published.py``) keeps its own, over councils: its bias
+is a median, as its table in docs/projections.md says.
 
 For projections ``p`` of actual values ``a`` over a set of origins:
 

@@ -64,6 +64,8 @@ class SeriesPart(_Model):
     level_per_week: float
     recent_mean_per_week: float
     growth_per_year: float
+    #: Whether the trend is carried into the projection (fading), or only estimated and shown.
+    trend_projected: bool
     seasonal: bool
     #: Month (Jan..Dec) -> multiplicative effect; all 1.0 without seasonality.
     monthly_factors: dict[str, float]

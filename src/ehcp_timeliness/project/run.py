@@ -37,6 +37,7 @@ from ehcp_timeliness.project.models import (
     FlowProjection,
     Projections,
     ReviewProjection,
+    SeriesPart,
 )
 from ehcp_timeliness.project.options import ProjectionOptions
 from ehcp_timeliness.project.reviews import project_reviews
@@ -218,6 +219,15 @@ def answers(as_at: date, options: ProjectionOptions, cliff: Cliff, flow: FlowPro
     return out
 
 
+def _trend_words(part: SeriesPart) -> str:
+    """A series' trend as the projection uses it: carried forward and fading, or not at all."""
+    if part.trend_projected:
+        return (f"a trend of {part.growth_per_year:+.0%} a year that fades (half of it gone in "
+                "about 69 weeks)")  # fmt: skip
+    return (f"held level: its trend over that time ({part.growth_per_year:+.0%} a year) is not "
+            "carried forward")  # fmt: skip
+
+
 def assumptions(flow: FlowProjection | None, caseload: CaseloadProjection | None,
                 reviews: ReviewProjection | None) -> list[str]:  # fmt: skip
     """What each projection assumes, in plain English, for the pack and the console."""
@@ -233,13 +243,12 @@ def assumptions(flow: FlowProjection | None, caseload: CaseloadProjection | None
         a, c = p.arrivals, p.capacity
         out += [
             f"Requests keep arriving as over the last {a.weeks_of_history} weeks: about "
-            f"{a.level_per_week:,.1f} a week now, a trend of {a.growth_per_year:+.0%} a year "
-            "that fades (half of it gone in about 69 weeks)"
+            f"{a.level_per_week:,.1f} a week now, {_trend_words(a)}"
             + (", and the same months busy and quiet as before." if a.seasonal
                else ", with no seasonal pattern (less than 2 years of history)."),
             f"Plans are issued at the recent capacity: about {c.level_per_week:,.1f} a week "
-            f"now (the last 13 weeks averaged {c.recent_mean_per_week:,.1f}), a trend of "
-            f"{c.growth_per_year:+.0%} a year that fades the same way.",
+            f"now (the last 13 weeks averaged {c.recent_mean_per_week:,.1f}), "
+            f"{_trend_words(c)}.",
             f"Requests leave without a plan (refused, no plan, withdrawn) at the rates by age "
             f"seen over the last {p.calibration_weeks} weeks; at those rates "
             f"{p.share_to_plan:.0%} of new requests end in a plan.",

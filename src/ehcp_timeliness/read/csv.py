@@ -13,8 +13,8 @@
   from the next line, so every line of the file is a row read, a blank row, or that finding.
 * **Size.** A cell longer than Excel's 32,767 characters sets its row aside (``cell-too-long``).
   A header cell longer than ``MAX_HEADER_CHARS``, a header wider than ``MAX_COLUMNS``, binary
-  data (a NUL byte in the first line, or a ZIP, XLS or PDF file renamed) is not an extract at
-  all: :class:`InputError`, exit 3.
+  data (a first line over 5% NUL and control bytes, or a ZIP, XLS or PDF file renamed) is not
+  an extract at all: :class:`InputError`, exit 3.
 
 Clean files take pyarrow's parser; anything else (blank lines, cells over several lines, ragged
 rows, stray quotes) takes Python's csv module, slower but exact about rows and lines.
