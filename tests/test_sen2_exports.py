@@ -182,3 +182,25 @@ def test_control_characters_in_an_export_are_removed_and_reported(tmp_path):
     assert found["column"].tolist() == ["Person/Requests/RequestOutcome"]
     assert "\x1b" not in result.findings.to_csv()
     assert result.tables["requests"]["request_outcome"].tolist()[0] == "N"
+
+
+def test_the_pre_submission_workbook_is_held_to_the_xlsx_limits(tmp_path, monkeypatch):
+    """It is opened as any XLSX extract: a stray cell far to the right is left out (it once
+    made openpyxl walk every empty cell up to it), and the cell limit applies."""
+    from openpyxl import load_workbook
+
+    from ehcp_timeliness.errors import InputError
+    from ehcp_timeliness.limits import MAX_XLSX_CELLS_ENV
+
+    path = write_workbook(tmp_path / "presubmission.xlsx", persons())
+    clean = read_sen2_workbook(path, KEY)
+    wb = load_workbook(path)
+    wb["Person"]["XFD3000"] = "stray"
+    wb.save(path)
+    data = read_sen2_workbook(path, KEY)
+    assert "stray" not in data.persons.to_csv()
+    pd.testing.assert_frame_equal(data.requests, clean.requests)
+    monkeypatch.setenv(MAX_XLSX_CELLS_ENV, "100")
+    write_workbook(path, persons() * 20)
+    with pytest.raises(InputError, match="more than 100 cells"):
+        read_sen2_workbook(path, KEY)

@@ -17,13 +17,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from lxml import etree
 
 from ehcp_timeliness.errors import InputError
 from ehcp_timeliness.read.dimensions import norm_header
 from ehcp_timeliness.read.pseudonym import PseudonymKey
 from ehcp_timeliness.read.sen2_data import Module, Notes, Sen2Data, from_modules, name_columns
-from ehcp_timeliness.read.xlsx import _cell_text
+from ehcp_timeliness.read.xlsx import ZIP_ERRORS, _cell_text, _open, _why, _workbook_parts
 
 #: Sheet (spaces and case ignored) -> record.
 SHEETS = {
@@ -48,16 +47,13 @@ LINKS = {
 
 
 def sheet_names(path: Path) -> list[str]:
-    """A workbook's sheet names, read from its index without loading any sheet (and without
-    resolving entities or reaching the network). Empty if it is not a workbook."""
+    """A workbook's sheet names, read from its index without loading any sheet. Empty if it
+    is not a workbook."""
     try:
-        with zipfile.ZipFile(path) as z, z.open("xl/workbook.xml") as f:
-            parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
-                                     huge_tree=False)  # fmt: skip
-            root = etree.parse(f, parser).getroot()
-    except (OSError, KeyError, zipfile.BadZipFile, etree.XMLSyntaxError):
+        with zipfile.ZipFile(path) as zf:
+            return list(_workbook_parts(zf))
+    except (OSError, *ZIP_ERRORS):  # not a workbook, or a damaged one: read_xlsx says so
         return []
-    return [el.get("name", "") for el in root.iter() if etree.QName(el).localname == "sheet"]
 
 
 def is_sen2_workbook(path: Path) -> bool:
@@ -68,43 +64,46 @@ def is_sen2_workbook(path: Path) -> bool:
 
 
 def read_sen2_workbook(path: Path, key: PseudonymKey) -> Sen2Data:
-    """Read a pre-submission workbook into text tables, identifiers replaced by pseudonyms."""
-    from openpyxl import load_workbook
+    """Read a pre-submission workbook into text tables, identifiers replaced by pseudonyms.
+
+    The workbook is opened as any XLSX extract is (:func:`~ehcp_timeliness.read.xlsx._open`):
+    its size limits hold, and cells past the last column read are left out."""
+    from python_calamine import CalamineError
 
     notes = Notes(str(path))
-    try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
-        raise InputError(f"{path}: not a readable XLSX workbook ({type(exc).__name__})") from None
+    wb, _ = _open(path)
     modules: dict[str, Module] = {}
-    try:
-        present = {}
-        for ws in wb.worksheets:
-            record = SHEETS.get(norm_header(ws.title))
-            if record is None:
-                notes.add("return", None, f"sheet {ws.title}", "sheet-ignored",
-                          f"sheet {ws.title!r} is not a record of the SEN2 return")  # fmt: skip
-                continue
-            present[record] = ws
-        for title, record in SHEETS.items():
-            ws = present.get(record)
-            if ws is None:
-                notes.add("return", None, f"sheet {title}", "sen2-missing-file",
-                          f"no {record} sheet; its records are taken to be absent")  # fmt: skip
-                continue
-            modules[record] = _sheet(ws, record, f"{path}[{ws.title}]", notes)
-    finally:
-        wb.close()
+    present = {}
+    for name in wb.sheet_names:
+        record = SHEETS.get(norm_header(name))
+        if record is None:
+            notes.add("return", None, f"sheet {name}", "sheet-ignored",
+                      f"sheet {name!r} is not a record of the SEN2 return")  # fmt: skip
+            continue
+        present[record] = name
+    for title, record in SHEETS.items():
+        name = present.get(record)
+        if name is None:
+            notes.add("return", None, f"sheet {title}", "sen2-missing-file",
+                      f"no {record} sheet; its records are taken to be absent")  # fmt: skip
+            continue
+        where = f"{path}[{name}]"
+        try:
+            grid = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        except CalamineError as exc:
+            raise InputError(f"{where}: the sheet cannot be read ({_why(exc)})") from None
+        modules[record] = _sheet(grid, record, where, notes)
     return from_modules(str(path), "workbook", {}, modules, LINKS, notes, key)
 
 
-def _sheet(ws, record: str, label: str, notes: Notes) -> Module:  # noqa: ANN001
-    rows_iter = ws.iter_rows(values_only=True)
-    start = ws.min_row or 1
+def _sheet(grid: list[list[object]], record: str, label: str, notes: Notes) -> Module:
+    """One record's sheet: the header is its first row with a filled cell; row numbers are
+    the sheet's own (the grid starts at A1)."""
+    rows = iter(enumerate(grid, start=1))
     header_row, headers = None, []
-    for number, values in enumerate(rows_iter, start=start):
+    for number, values in rows:
         texts = [_cell_text(v).strip() for v in values]
-        if sum(bool(t) for t in texts) >= 1:
+        if any(texts):
             header_row, headers = number, texts
             break
     if header_row is None:
@@ -112,7 +111,7 @@ def _sheet(ws, record: str, label: str, notes: Notes) -> Module:  # noqa: ANN001
     names = name_columns(record, headers, notes, label, header_row)
     keep = [i for i, n in enumerate(names) if n is not None]
     records, numbers = [], []
-    for number, values in enumerate(rows_iter, start=header_row + 1):
+    for number, values in rows:
         texts = [_cell_text(v).strip() for v in values]
         if not any(texts):
             continue  # a blank row, as Excel leaves at the end of a sheet

@@ -83,6 +83,12 @@ class SheetScan:
         return self.rows * self.columns
 
 
+#: What reading a damaged or unusual zip can raise: not a zip, a damaged member, a compression
+#: method zipfile lacks, an encrypted member.
+ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError,
+              NotImplementedError, RuntimeError, ValueError)  # fmt: skip
+
+
 def _workbook_parts(zf: zipfile.ZipFile) -> dict[str, str]:
     """Sheet name -> the zip member holding its XML, from workbook.xml and its relationships
     (read as text: these small files are never given to an XML parser that expands entities)."""
@@ -310,16 +316,7 @@ def _open(path: Path):
                 raise
             raise InputError(f"{path}: not a readable XLSX workbook (the reader failed on it; "
                              "is the file damaged?)") from None  # fmt: skip
-    except (
-        zipfile.BadZipFile,  # not a zip, or a damaged one
-        zipfile.LargeZipFile,
-        zlib.error,  # a damaged member
-        EOFError,
-        NotImplementedError,  # a compression method zipfile lacks
-        RuntimeError,  # an encrypted member
-        ValueError,
-        CalamineError,
-    ) as exc:
+    except (*ZIP_ERRORS, CalamineError) as exc:
         raise InputError(f"{path}: not a readable XLSX workbook ({_why(exc)})") from None
 
 
