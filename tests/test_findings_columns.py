@@ -64,3 +64,19 @@ def test_no_findings_streams_an_empty_list_and_counts_no_code(write):
     streamed = json.loads("".join(result.json_chunks()))
     assert streamed["findings"] == [] and streamed["findings_by_code"] == {}
     assert result.findings["code"].value_counts().to_dict() == {}  # as the report counts them
+
+
+def test_a_sen2_returns_findings_are_columns_of_the_same_types(shared):
+    """The reader's and the SEN2 checks' findings, merged with the rest, keep the same types
+    (they once came out as Python objects when a return was read)."""
+    from ehcp_timeliness.read.pseudonym import PseudonymKey
+
+    path = shared / "sen2-samples" / "bad_sen2_sample_2024.xml"
+    f = load([path], as_at=None, pseudonym_key=PseudonymKey(b"k" * 32, "tests")).findings
+    assert {name: str(dtype) for name, dtype in f.dtypes.items()} == {
+        "file": "category", "table": "category", "row": "Int64", "column": "category",
+        "value": "string", "code": "category", "severity": "category", "message": "category",
+    }  # fmt: skip
+    assert any(code.startswith("SEN2-") for code in f["code"])
+    rows = f["row"].fillna(-1).tolist()  # one file: by row, a whole file's findings first
+    assert rows == sorted(rows)

@@ -34,8 +34,7 @@ from ehcp_timeliness.read.sen2_workbook import is_sen2_workbook, read_sen2_workb
 from ehcp_timeliness.read.tables import RawTable
 from ehcp_timeliness.read.xlsx import read_xlsx
 from ehcp_timeliness.sen2_report import summarise
-from ehcp_timeliness.validate.checks import Validated, validate
-from ehcp_timeliness.validate.findings import FINDING_COLUMNS
+from ehcp_timeliness.validate.checks import Validated, merge_findings, validate
 from ehcp_timeliness.validate.sen2_checks import run_checks
 
 
@@ -128,14 +127,8 @@ def finish(validated: Validated, inputs: Inputs) -> Validated:
     checks' findings (in file and row order with the rest), where the as-at date came from,
     and each return's summary with what it will publish."""
     validated.as_at_source = inputs.as_at_source
-    extra = [f for f in inputs.findings if not f.empty]
-    if extra:
-        parts = [f for f in (validated.findings, *extra) if not f.empty]
-        findings = pd.concat(parts, ignore_index=True)
-        findings = findings.sort_values(["file", "row"], kind="stable", ignore_index=True,
-                                        na_position="first")  # fmt: skip
-        findings["row"] = findings["row"].astype("Int64")
-        validated.findings = findings[FINDING_COLUMNS]
+    if any(not f.empty for f in inputs.findings):
+        validated.findings = merge_findings([validated.findings, *inputs.findings])
     validated.returns = [summarise(d, d.reference_date or inputs.as_at) for d in inputs.returns]
     return validated
 

@@ -211,6 +211,22 @@ def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
     return findings
 
 
+def merge_findings(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Findings frames however they were made (plain or categorical columns; a whole file's
+    row as NA or -1) as one frame of the checks' own types, in file and row order."""
+    return _concat([_typed(p) for p in parts if not p.empty])
+
+
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+    n = len(frame)
+    row = frame["row"].astype("Int64").fillna(-1).to_numpy(dtype=np.int64)
+    return pd.DataFrame({
+        name: (row if name == "row" else _categorical(frame[name], n) if name in _CATEGORICAL
+               else frame[name].astype("string[pyarrow]").array)
+        for name in FINDING_COLUMNS
+    })  # fmt: skip
+
+
 def _fmt(dates: pd.Series) -> pd.Series:
     return dates.dt.strftime("%Y-%m-%d").fillna("")
 
