@@ -26,7 +26,6 @@ from ehcp_timeliness.read.mapping import load_mapping
 from ehcp_timeliness.read.pseudonym import resolve_key
 from ehcp_timeliness.report import parse_period
 from ehcp_timeliness.targets import load_targets
-from ehcp_timeliness.write.lock import Locked
 
 
 def command(
@@ -62,11 +61,7 @@ def command(
         guarded(lambda: _check_files(resolved))
         _print_plan(resolved)
         return
-    try:
-        result = guarded(lambda: run_job(resolved))
-    except Locked as exc:
-        logs.error(str(exc))
-        raise typer.Exit(Exit.OUTPUT) from None
+    result = guarded(lambda: run_job(resolved))
     for output in result.manifest.outputs:
         say(f"wrote {output.path}")
     say(f"wrote {resolved.manifest}")

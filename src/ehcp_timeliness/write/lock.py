@@ -13,9 +13,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO
 
+from ehcp_timeliness.errors import OutputError
 
-class Locked(Exception):
-    """Another run holds the lock: its outputs cannot be written now."""
+
+class Locked(OutputError):
+    """Another run holds the lock: its outputs cannot be written now (exit 4, as any output
+    that cannot be written)."""
 
 
 class RunLock:
