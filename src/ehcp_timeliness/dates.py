@@ -246,6 +246,17 @@ def period_end_scalar(start: date, months: int, *, starting_with: bool = True) -
     return on - timedelta(days=1) if starting_with else on
 
 
+def ymd(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Year, month and day numbers of ``datetime64`` days (NaT gives 1 January 2000)."""
+    safe = np.where(np.isnat(days), np.datetime64("2000-01-01"), days).astype("datetime64[D]")
+    years = safe.astype("datetime64[Y]")
+    months = safe.astype("datetime64[M]")
+    y = years.astype(np.int64) + 1970
+    m = (months - years.astype("datetime64[M]")).astype(np.int64) + 1
+    d = (safe - months.astype("datetime64[D]")).astype(np.int64) + 1
+    return y, m, d
+
+
 #: reg 18(1): "before (a) 31 March in the calendar year of the ... transfer from secondary
 #: school to a post-16 institution; and (b) 15 February in the calendar year of the child's
 #: transfer in any other case"; reg 18(2): "at least five months before that transfer".

@@ -33,7 +33,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ehcp_timeliness.dates import as_arrow_text, parse_date, parse_dates
+from ehcp_timeliness.dates import as_arrow_text, parse_date, parse_dates, ymd
 from ehcp_timeliness.read import sen2_spec as spec
 from ehcp_timeliness.read.dimensions import norm_header
 from ehcp_timeliness.read.pseudonym import PseudonymKey, pseudonymise
@@ -310,16 +310,6 @@ def identify(raw: pd.DataFrame, key: PseudonymKey) -> pd.DataFrame:
 
 
 # --- Ages and year groups -------------------------------------------------------------
-
-
-def ymd(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    safe = np.where(np.isnat(days), np.datetime64("2000-01-01"), days).astype(D)
-    years = safe.astype("datetime64[Y]")
-    months = safe.astype("datetime64[M]")
-    y = years.astype(np.int64) + 1970
-    m = (months - years.astype("datetime64[M]")).astype(np.int64) + 1
-    d = (safe - months.astype(D)).astype(np.int64) + 1
-    return y, m, d
 
 
 def whole_years(birth: np.ndarray, on: np.ndarray) -> np.ndarray:

@@ -28,6 +28,7 @@ from ehcp_timeliness.dates import (
     parse_dates,
     period_end,
     phase_transfer_deadline,
+    ymd,
 )
 from ehcp_timeliness.history import (
     REVIEW_MONTHS,
@@ -532,8 +533,7 @@ def _phase_transfer_checks(c: _Checker, p: pd.DataFrame) -> None:
     due = p["phase_transfer_due_date"].to_numpy("datetime64[D]")[given]
     types = p["phase_transfer_type"].take(given)
     kind = types.astype(object).where(types.notna(), None).to_numpy()
-    month = due.astype("datetime64[M]").astype(np.int64) % 12 + 1
-    day = (due - due.astype("datetime64[M]").astype("datetime64[D]")).astype(np.int64) + 1
+    _, month, day = ymd(due)
     fixed = {k: (month == m) & (day == d) for k, (m, d) in PHASE_DAY.items()}
     expected = np.where(kind == "school", fixed["school"],
                         np.where(kind == "post16", fixed["post16"],

@@ -24,13 +24,12 @@ import numpy as np
 import pandas as pd
 import pyarrow.compute as pc
 
-from ehcp_timeliness.dates import period_end
+from ehcp_timeliness.dates import PHASE_DAY, period_end, ymd
 from ehcp_timeliness.read.sen2_data import (
     Sen2Data,
     dates_of,
     text,
     upper,
-    ymd,
 )
 from ehcp_timeliness.read.sen2_spec import (
     ASSESSMENT_OUTCOMES,
@@ -460,7 +459,7 @@ def review_outcome_pair(c: Context) -> list[Hit]:
 def phase_transfer_due(c: Context) -> list[Hit]:
     due = c.day("requests", "ActivePlans/PhaseTransferDueDate")
     _, month, day = ymd(due)
-    allowed = ((month == 2) & (day == 15)) | ((month == 3) & (day == 31))
+    allowed = np.logical_or.reduce([(month == m) & (day == d) for m, d in PHASE_DAY.values()])
     return [Hit("requests", ~np.isnat(due) & ~allowed, "ActivePlans/PhaseTransferDueDate")]
 
 
