@@ -182,3 +182,22 @@ def test_an_internal_error_names_its_place_but_never_its_message(monkeypatch, ca
     err = capsys.readouterr().err
     assert "internal error: ValueError at analysis.py:" in err  # the line of ours it passed
     assert "Smith" not in err and "Traceback" not in err
+
+
+def test_a_command_imports_only_what_it_needs():
+    """``ehcp validate`` builds only its own command, so it starts without importing the
+    analysis, the projections or the board pack; ``--help`` and ``app`` have every command."""
+    probe = (
+        "import sys\n"
+        "sys.argv = ['ehcp', 'validate', '--help']\n"
+        "from ehcp_timeliness.cli.app import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "heavy = ('ehcp_timeliness.analysis', 'ehcp_timeliness.project',\n"
+        "         'ehcp_timeliness.write.pack')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+    )  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+    names = {c.name for c in app.registered_commands}
+    assert names == {"validate", "report", "project", "rules", "sample", "run", "benchmark"}
