@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import codecs
 import hashlib
-import io
 import queue
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -41,14 +40,48 @@ from ehcp_timeliness.write.csvsafe import defuse_text, defuse_value
 CHUNK = 125_000
 
 
+def _lookup(values: np.ndarray, missing: np.ndarray, text: Callable[[np.ndarray], pa.Array]) -> (
+    pa.Array
+):  # fmt: skip
+    """Whole numbers (day numbers, days over) as dictionary-encoded text: each distinct value
+    in the range is formatted once, and the CSV writer copies text, which is faster than
+    formatting a date or a number per case. Blank where ``missing``."""
+    if missing.all():
+        return pa.nulls(len(values), pa.string())
+    lo, hi = int(values[~missing].min()), int(values[~missing].max())
+    codes = np.where(missing, 0, values - lo).astype(np.int32)
+    return pa.DictionaryArray.from_arrays(
+        pa.array(codes, mask=missing), text(np.arange(lo, hi + 1, dtype=np.int64))
+    )
+
+
 def _dates(values: pd.Series) -> pa.Array:
-    return pa.array(values.to_numpy("datetime64[D]"), type=pa.date32())
+    days = values.to_numpy().astype("datetime64[D]")
+    text = lambda d: pa.array(d.astype(np.int32), pa.date32()).cast(pa.string())  # noqa: E731
+    return _lookup(days.view(np.int64), np.isnat(days), text)
+
+
+def _numbers(values: pd.Series) -> pa.Array:
+    numbers = values.to_numpy(np.int64)
+    return _lookup(
+        numbers, np.zeros(len(numbers), dtype=bool), lambda n: pa.array(n).cast(pa.string())
+    )
+
+
+def _plain(table: pa.Table) -> pa.Table:
+    """``table`` with its dictionary-encoded columns decoded, so tables concatenate."""
+    columns = [c.cast(c.type.value_type) if pa.types.is_dictionary(c.type) else c
+               for c in table.columns]  # fmt: skip
+    return pa.table(columns, names=table.column_names)
+
+
+_FLAGS = pa.array(["0", "1"])
 
 
 def _flags(values: pd.Series) -> pa.Array:
-    flag = values.astype("boolean")
-    text = np.where(flag.fillna(False).to_numpy(dtype=bool), "1", "0")
-    return pa.array(text, type=pa.string(), mask=flag.isna().to_numpy(dtype=bool))
+    """A boolean column as ``1``, ``0`` or blank."""
+    codes = values.to_numpy(dtype=np.int8, na_value=0)
+    return pa.DictionaryArray.from_arrays(pa.array(codes, mask=values.isna().to_numpy()), _FLAGS)
 
 
 def _decode(values: pd.Series, raw: bool) -> pa.Array:
@@ -89,12 +122,14 @@ class _Gather:
         pieces, positions = [], []
         for name in self.columns:
             mine = np.flatnonzero(which == name)
+            if mine.size == len(cases):  # a rule's cases: all from its one table
+                return self._from(cases, name)
             if mine.size:
                 pieces.append(self._from(cases.iloc[mine], name))
                 positions.append(mine)
         if len(pieces) == 1:
             return pieces[0]
-        both = pa.concat_tables(pieces)
+        both = pa.concat_tables([_plain(piece) for piece in pieces])
         return both.take(pa.array(np.argsort(np.concatenate(positions), kind="stable")))
 
     def _from(self, cases: pd.DataFrame, table: str) -> pa.Table:
@@ -108,7 +143,7 @@ class _Gather:
             "due_date": _dates(cases["due_date"]),
             "end_date": _dates(cases["end_date"]),
             "status": _decode(cases["status"], self.raw),
-            "days_over": pa.array(cases["days_over"].to_numpy(np.int64)),
+            "days_over": _numbers(cases["days_over"]),
             "exception": _flags(cases["exception"]),
         }
         for d in self.dims:  # large_string: the same type for both tables, to concatenate
@@ -117,10 +152,17 @@ class _Gather:
         return pa.table({c: out[c] for c in CASE_COLUMNS + self.dims})
 
 
-def _csv(table: pa.Table, quoting: str) -> bytes:
-    buf = io.BytesIO()
-    pacsv.write_csv(table, buf, pacsv.WriteOptions(include_header=False, quoting_style=quoting))
-    return buf.getvalue()
+def _csv(table: pa.Table, quoting: str) -> pa.Buffer:
+    """The table as CSV, formatted entirely in Arrow: into an Arrow buffer, in one batch.
+
+    Writing into a Python file object instead (a ``BytesIO``) takes the GIL for every batch of
+    1,024 rows, so while the caller's thread is busy each batch waits for it: formatting the
+    case list then took several times as long, and slowed the caller in turn."""
+    out = pa.BufferOutputStream()
+    options = pacsv.WriteOptions(include_header=False, quoting_style=quoting,
+                                 batch_size=max(len(table), 1))  # fmt: skip
+    pacsv.write_csv(table, out, options)
+    return out.getvalue()
 
 
 def _quote(name: str) -> str:
@@ -150,7 +192,7 @@ def case_writer(
     names = CASE_COLUMNS + gather.dims
     header = ",".join(_quote(c if raw else defuse_value(c)) for c in names) + "\n"
 
-    def chunk(part: pd.DataFrame) -> bytes:
+    def chunk(part: pd.DataFrame) -> pa.Buffer:
         table = gather.table(part)
         try:  # unquoted is a tenth smaller; Arrow refuses it if any value needs quotes
             return _csv(table, "none")
@@ -165,7 +207,7 @@ def case_writer(
         digest = hashlib.sha256()
         f.write(first := codecs.BOM_UTF8 + header.encode())
         digest.update(first)
-        formatted: queue.Queue[Future[bytes] | None] = queue.Queue()
+        formatted: queue.Queue[Future[pa.Buffer] | None] = queue.Queue()
 
         def drain() -> None:  # the disk writes, in order, off the caller's thread as well
             while (future := formatted.get()) is not None:
