@@ -200,18 +200,21 @@ def test_no_method_reads_after_its_origin(histories):
         )
 
 
+@pytest.mark.parametrize("band", bp.BANDS)
 @settings(max_examples=25, deadline=None)
-@given(two_histories())
-def test_backtest_projections_and_bands_never_read_after_their_origin(histories):
-    """Bands too: each is made only from errors whose outcome was published by its origin."""
+@given(histories=two_histories())
+def test_backtest_projections_and_bands_never_read_after_their_origin(band, histories):
+    """Bands too, however they are made: each is made only from errors whose outcome was
+    published by its origin (and, for the size bands, sizes known at the origins)."""
     a, b, origin = histories
     names = list(m.METHODS)
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(bp, "MIN_ERRORS", 1)  # small panels: let bands form from a few errors
         mp.setattr(bp, "MIN_ORIGINS", 1)
+        mp.setattr(bp, "SIZE_GROUPS", 2)  # and let the size scale be fitted from a few
         origins = [int(y) for y in a.years[:-1]]
-        fa = bp.with_bands(bp.forecasts(a, names, 3, origins))
-        fb = bp.with_bands(bp.forecasts(b, names, 3, origins))
+        fa = bp.with_bands(bp.forecasts(a, names, 3, origins), band)
+        fb = bp.with_bands(bp.forecasts(b, names, 3, origins), band)
     cols = ["projected", "lower_80", "upper_80", "band_basis"]
     early = fa["origin"] <= origin
     assert early.any()
@@ -233,10 +236,11 @@ def errors_frame(method: str, horizon: int, origins: list[int], errors: np.ndarr
 def test_a_band_is_the_10th_and_90th_percentile_of_known_errors():
     errors = np.linspace(-0.5, 0.5, 101)
     fc = errors_frame("growth", 1, [2020, 2021], errors[:100])
-    sample = bp.error_sample(fc, "growth", 2022, 1)
+    sample = bp.error_sample(fc, "growth", 2022, 1, "pooled")
     assert sample is not None
-    assert sample.low == pytest.approx(np.quantile(errors[:100], 0.1))
-    assert sample.high == pytest.approx(np.quantile(errors[:100], 0.9))
+    low, high = sample.bounds(1000.0)
+    assert low == pytest.approx(np.quantile(errors[:100], 0.1))
+    assert high == pytest.approx(np.quantile(errors[:100], 0.9))
     assert sample.basis == "1-year errors from origins 2020-2021 (100)"
     assert bp.error_sample(fc, "growth", 2021, 1) is None  # 2021's outcomes are in 2022
     assert bp.error_sample(fc, "linear", 2022, 1) is None
@@ -245,9 +249,9 @@ def test_a_band_is_the_10th_and_90th_percentile_of_known_errors():
 def test_a_longer_band_widens_the_longest_known_horizon():
     errors = np.linspace(-0.1, 0.1, 120)
     fc = errors_frame("growth", 1, [2020, 2021], errors)
-    sample = bp.error_sample(fc, "growth", 2022, 3)
+    sample = bp.error_sample(fc, "growth", 2022, 3, "pooled")
     assert sample is not None
-    assert sample.errors == pytest.approx(errors * 3)
+    assert sample.log_errors(1000.0) == pytest.approx(errors * 3)
     assert sample.basis.endswith("widened x3")
 
 
@@ -258,8 +262,148 @@ def test_errors_from_one_origin_make_no_band():
 
 def test_chance_of_reaching_a_target_counts_past_errors():
     sample = bp.ErrorSample(np.log(np.array([0.9, 1.0, 1.1, 1.2])), "")
-    assert sample.chance_at_least(1000, 1050) == 0.5
-    assert sample.chance_at_least(1000, 800) == 1.0
+    assert sample.chance_at_least(1000, 1050, size=500) == 0.5
+    assert sample.chance_at_least(1000, 800, size=500) == 1.0
+
+
+# --- bands scaled by council size --------------------------------------------------------------
+
+
+def sized_errors(rng, n_per: int = 150, origins=(2020, 2021), horizon: int = 1) -> pd.DataFrame:
+    """Known errors of councils of 100 plans (spread 0.2) and of 10,000 (spread 0.02)."""
+    rows = []
+    for origin in origins:
+        size = np.repeat([100.0, 10_000.0], n_per // 2)
+        error = rng.normal(0, np.where(size < 1000, 0.2, 0.02))
+        rows.append(pd.DataFrame({"method": "growth", "origin": origin, "horizon": horizon,
+                                  "target": origin + horizon, "error": error, "size": size,
+                                  "row": np.arange(n_per)}))  # fmt: skip
+    return pd.concat(rows, ignore_index=True)
+
+
+def test_fit_scale_recovers_the_spread_of_errors_against_size():
+    rng = np.random.default_rng(1)
+    size = np.exp(rng.uniform(np.log(200), np.log(20_000), 20_000))
+    a, b = 0.001, 1.0  # a spread of 3% plus the noise of counting (7% at 200 plans)
+    errors = rng.normal(0, np.sqrt(a + b / size))
+    fa, fb = bp.fit_scale(errors, size)
+    assert fa == pytest.approx(a, rel=0.15) and fb == pytest.approx(b, rel=0.15)
+    # No dependence on size: b / 200 (the smallest council) is a small part of the spread.
+    fa, fb = bp.fit_scale(rng.normal(0, 0.05, 20_000), size)
+    assert fb / 200 < 0.05 * fa
+    assert bp.fit_scale(np.zeros(50), np.full(50, 10.0)) == (1.0, 0.0)  # nothing to fit
+    assert bp.fit_scale(np.ones(5), np.arange(1.0, 6)) == (1.0, 0.0)  # too few
+
+
+def test_a_size_band_is_wider_for_small_councils_and_covers_each():
+    fc = sized_errors(np.random.default_rng(2))
+    pooled = bp.error_sample(fc, "growth", 2022, 1, "pooled")
+    sized = bp.error_sample(fc, "growth", 2022, 1, "size")
+    assert pooled is not None and sized is not None
+    (small_lo, big_lo), (small_hi, big_hi) = sized.bounds(np.array([100.0, 10_000.0]))
+    assert small_hi - small_lo > 5 * (big_hi - big_lo)  # the spreads differ tenfold
+    p_lo, p_hi = pooled.bounds(np.array([100.0, 10_000.0]))
+    assert p_lo[0] == p_lo[1] and small_lo < p_lo[0] < big_lo and big_hi < p_hi[0] < small_hi
+    # Fresh errors like the known ones: each size is covered about 80% of the time.
+    new = sized_errors(np.random.default_rng(3), n_per=4000, origins=(2022,))
+    low, high = sized.bounds(new["size"].to_numpy())
+    inside = (new["error"] >= low) & (new["error"] <= high)
+    for _, share in inside.groupby(new["size"]).mean().items():
+        assert 0.75 < share < 0.85
+    small = inside[new["size"] == 100].mean()
+    big = inside[new["size"] == 10_000].mean()
+    low, high = pooled.bounds(new["size"].to_numpy())
+    pooled_inside = (new["error"] >= low) & (new["error"] <= high)
+    assert pooled_inside[new["size"] == 100].mean() < small - 0.1  # too narrow for small
+    assert pooled_inside[new["size"] == 10_000].mean() > big + 0.1  # too wide for large
+    assert "scaled by council size" in sized.basis
+
+
+def test_a_size_band_equals_the_pooled_band_when_councils_are_alike():
+    fc = sized_errors(np.random.default_rng(4)).assign(size=2000.0)
+    pooled = bp.error_sample(fc, "growth", 2022, 1, "pooled")
+    sized = bp.error_sample(fc, "growth", 2022, 1, "size")
+    assert pooled is not None and sized is not None
+    np.testing.assert_allclose(sized.bounds(2000.0), pooled.bounds(2000.0))
+    np.testing.assert_allclose(sized.bounds(50.0), pooled.bounds(50.0))  # b = 0: no size
+
+
+def test_the_chance_of_a_target_follows_the_councils_size():
+    sized = bp.error_sample(sized_errors(np.random.default_rng(5)), "growth", 2022, 1, "size")
+    assert sized is not None
+    # 10% above the projection: a 10,000-plan council's errors (2%) never reach it; a small
+    # council's (20%) do about a third of the time.
+    assert sized.chance_at_least(1000, 1100, size=10_000) < 0.02
+    assert 0.2 < sized.chance_at_least(1000, 1100, size=100) < 0.5
+    # The chance agrees with the band: the lower bound is reached 90% of the time.
+    for size in (100.0, 10_000.0):
+        low, high = sized.bounds(size)
+        assert sized.chance_at_least(1000, 1000 * np.exp(low), size) >= 0.9
+        assert sized.chance_at_least(1000, 1000 * np.exp(high) * 1.0001, size) <= 0.1
+
+
+def test_a_size_band_uses_only_errors_published_by_its_origin():
+    fc = sized_errors(np.random.default_rng(6), origins=(2020, 2021, 2022))
+    before = bp.error_sample(fc, "growth", 2022, 1, "size")
+    wild = fc.copy()
+    wild.loc[wild["origin"] == 2022, "error"] *= 50  # the 2022 origin's outcome is 2023's
+    wild.loc[wild["origin"] == 2022, "size"] = 5.0
+    after = bp.error_sample(wild, "growth", 2022, 1, "size")
+    assert before is not None and after is not None
+    assert (before.a, before.b, before.centre) == (after.a, after.b, after.centre)
+    np.testing.assert_array_equal(before.errors, after.errors)
+    assert "origins 2020-2021 (300)" in after.basis
+
+
+def test_horizon_power_is_measured_from_two_known_horizons():
+    rng = np.random.default_rng(7)
+    one = rng.normal(0, 0.05, 300)
+
+    def frame(grow: float) -> pd.DataFrame:
+        parts = []
+        for h, scale in ((1, 1.0), (2, grow)):
+            parts.append(pd.DataFrame({"method": "growth", "horizon": h,
+                                       "origin": np.repeat([2019, 2020], 150),
+                                       "row": np.tile(np.arange(150), 2), "size": 1000.0,
+                                       "error": one * scale}))  # fmt: skip
+        out = pd.concat(parts, ignore_index=True)
+        return out.assign(target=out["origin"] + out["horizon"])
+
+    # 2-year errors 1.41 times the 1-year: p = 0.5, a random walk.
+    walk = bp.horizon_power(bp._known(frame(2**0.5)), np.full(600, True), 1)
+    assert walk is not None and walk[0] == pytest.approx(0.5) and walk[1] == 2
+    # Three times as wide is more than a wrong rate: held to 1.
+    assert bp.horizon_power(bp._known(frame(3.0)), np.full(600, True), 1) == (1.0, 2)
+    fc = frame(2**0.75)  # p = 0.75
+    # By 2021 the 1-year errors of 2019 and 2020 are known (k = 1), and the 2-year errors of
+    # 2019 alone: too few for a 2-year band, enough (150 pairs) to measure p.
+    sample = bp.error_sample(fc, "growth", 2021, 3, "size+horizon")
+    assert sample is not None and sample.widen == pytest.approx(3**0.75)
+    assert "from 1- and 2-year errors" in sample.basis
+    assert bp.error_sample(fc, "growth", 2021, 3, "size").widen == pytest.approx(3.0)
+    # By 2022 the 2-year errors make the band (k = 2) and nothing longer is known: h / k.
+    late = bp.error_sample(fc, "growth", 2022, 3, "size+horizon")
+    assert late is not None and late.widen == pytest.approx(1.5)
+
+
+def test_forecasts_carry_each_councils_size_at_the_origin():
+    p = panel([exponential(100, 0.1, 5), exponential(5000, 0.05, 5)])
+    fc = bp.forecasts(p, ["growth"], 2, [2020, 2021])
+    at = fc.set_index(["origin", "row", "horizon"])["size"]
+    assert at[(2020, 0, 2)] == pytest.approx(110.0) and at[(2021, 1, 1)] == p.caseload[1, 2]
+
+
+def test_coverage_by_size_splits_each_origin_into_thirds():
+    outcomes = pd.DataFrame({"method": "growth", "horizon": 1, "banded": True,
+                             "origin": np.repeat([2022, 2023], 6),
+                             "size": [1, 2, 3, 4, 5, 6, 60, 50, 40, 30, 20, 10],
+                             "inside": [False, False, True, True, True, False] * 2})  # fmt: skip
+    table = bp.coverage_by_size(outcomes, "growth").set_index(["horizon", "tercile"])
+    assert table.loc[(1, "small"), "outcomes"] == 4
+    assert table.loc[(1, "small"), "coverage"] == 0.25  # sizes 1, 2 (out), 10 (out), 20 (in)
+    assert table.loc[(1, "middle"), "coverage"] == 1.0
+    assert table.loc[(1, "large"), "coverage"] == 0.25
+    assert table.loc[(2, "small"), "outcomes"] == 0
 
 
 def test_scores_on_hand_made_outcomes():

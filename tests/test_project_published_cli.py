@@ -13,10 +13,14 @@ from published_files import council, england, made_up
 from typer.testing import CliRunner
 
 from ehcp_timeliness.cli.app import app
+from ehcp_timeliness.project.backtest_published import DEFAULT_BAND
 from ehcp_timeliness.project.published import (
     CSV_COLUMNS,
     PublishedProjection,
     backtest_markdown,
+    bands_markdown,
+    choose_band,
+    compare_bands,
     project_published,
 )
 
@@ -111,6 +115,47 @@ def test_the_docs_quote_the_measured_backtest(everyone):
     doc = (DOCS / "projections.md").read_text()
     assert backtest_markdown(everyone) in doc
     assert f"default is **{everyone.default}**" in doc
+
+
+def test_coverage_by_size_adds_up_to_the_coverage(everyone):
+    for h in (1, 2, 3):
+        s = everyone.score(everyone.default, h)
+        thirds = [c for c in everyone.coverage_by_size if c.horizon == h]
+        assert [c.tercile for c in thirds] == ["small", "middle", "large"]
+        assert sum(c.outcomes for c in thirds) == s.band_outcomes
+        sizes = [c.outcomes for c in thirds]
+        assert max(sizes) - min(sizes) <= len(s.band_origins)  # thirds of each origin
+        inside = sum((c.coverage_80 or 0) * c.outcomes for c in thirds)
+        assert round(inside) == round((s.coverage_80 or 0) * s.band_outcomes)  # outcomes inside
+
+
+def test_the_docs_quote_the_comparison_of_bands_and_its_rule_picks_the_band_used(release):
+    """The bands compared in docs/projections.md are what the code measures, and the rule
+    fixed before measuring them picks the band in use."""
+    variants = compare_bands(release)
+    assert [v.band for v in variants] == ["pooled", "size", "size+horizon"]
+    assert bands_markdown(variants) in (DOCS / "projections.md").read_text()
+    assert choose_band(variants) == DEFAULT_BAND
+    pooled = variants[0]
+    for v in variants:  # the point projections, so the default, do not depend on the band
+        assert [s.outcomes for s in v.coverage] == [s.outcomes for s in pooled.coverage]
+
+
+def test_a_size_band_is_widest_for_the_smallest_council(release, everyone):
+    sized = project_published(release, band="size")
+    assert [p.projected for p in sized.projections] == [p.projected for p in everyone.projections]
+
+    def widths(result: PublishedProjection) -> dict[str, float]:
+        return {p.old_la_code: ((p.upper_80 or 0) - (p.lower_80 or 0)) / p.projected
+                for p in result.projections if p.census_year == 2028}  # fmt: skip
+
+    pooled, size = widths(everyone), widths(sized)
+    assert max(pooled.values()) - min(pooled.values()) < 0.05  # only rounding to whole plans
+    latest = {p.old_la_code: p.projected for p in sized.projections if p.census_year == 2026}
+    smallest, largest = min(latest, key=latest.__getitem__), max(latest, key=latest.__getitem__)
+    assert size[smallest] == max(size.values()) and size[largest] < size[smallest] / 1.2
+    with pytest.raises(ValueError, match="unknown band"):
+        project_published(release, band="wide")
 
 
 def test_backtest_figures_are_reproducible(everyone, release):

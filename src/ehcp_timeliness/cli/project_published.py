@@ -165,3 +165,12 @@ def _backtest(result: PublishedProjection) -> None:
     out.print("APE: absolute percentage error. Bias: median of (projected - actual) / actual; "
               "negative projects too few. chosen-by-record: at each origin, the method with "
               "the best one-year record so far.", markup=False)  # fmt: skip
+    by_size = [
+        f"{h} year{'s' if h > 1 else ''} "
+        + ", ".join(f"{c.tercile} {c.coverage_80:.0%} ({c.outcomes})"
+                    for c in result.coverage_by_size
+                    if c.horizon == h and c.coverage_80 is not None)
+        for h in sorted({c.horizon for c in result.coverage_by_size})
+    ]  # fmt: skip
+    out.print(f"The default's 80% coverage by council size (thirds by caseload at each origin): "
+              f"{'; '.join(by_size)}.", markup=False)  # fmt: skip

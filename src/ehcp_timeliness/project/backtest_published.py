@@ -6,16 +6,25 @@ For each origin census (every January but the last), each method projects every 
 calendar years before it; the projections are compared with the later censuses. The error of a
 projection is ``log(actual / projected)``.
 
-**Bands.** A projection's 80% band is the projection times ``exp`` of the 10th and 90th
-percentiles of the method's log errors at the same horizon, pooled across councils, over the
-projections whose outcome was already published at the origin (origin + horizon <= the origin
-in question). So in the back-test every band is out of sample: it is made only from errors
-that could have been known then. Where fewer than :data:`MIN_ERRORS` errors at that horizon
-are known yet, the band is the longest horizon ``k`` that has enough, widened in proportion to
-the horizon (percentiles times ``h / k``), because a growth rate that is wrong by a little is
-wrong by ``h`` times as much after ``h`` years. Errors must come from at least
+**Bands.** A projection's 80% band is made from the method's log errors at the same horizon,
+pooled across councils, over the projections whose outcome was already published at the origin
+(origin + horizon <= the origin in question). So in the back-test every band is out of sample:
+it is made only from errors that could have been known then. Where fewer than
+:data:`MIN_ERRORS` errors at that horizon are known yet, the band is the longest horizon ``k``
+that has enough, widened (errors times ``h / k``, because a growth rate that is wrong by a
+little is wrong by ``h`` times as much after ``h`` years). Errors must come from at least
 :data:`MIN_ORIGINS` origins, because one year's errors share that year's surprise. Where no
-horizon has enough (the earliest origins), there is no band.
+horizon has enough (the earliest origins), there is no band. Three ways of turning the errors
+into a band (:data:`BANDS`):
+
+- ``pooled``: the 10th and 90th percentiles of the errors, the same in proportion for every
+  council.
+- ``size``: a location-scale band. Each error is standardised by a scale that depends on the
+  council's caseload ``n`` at its origin, ``s(n) = sqrt(a + b / n)`` (:func:`fit_scale`), and
+  the band at size ``n`` is ``c + s(n)`` times the percentiles of the standardised errors, ``c``
+  their median. Small councils' counts are noisier, so their bands are wider.
+- ``size+horizon``: ``size``, but the widening from ``k`` to ``h`` years is ``(h / k) ** p``,
+  ``p`` measured from the errors known at two horizons (:func:`horizon_power`).
 
 **Scoring.** Every method is scored on the same outcomes: the (origin, horizon, council)
 triples where every method compared has a projection and the outcome is published. For each
@@ -44,12 +53,23 @@ MIN_ORIGINS = 2
 #: The horizons the back-test reports (years ahead), and the one the default is chosen at.
 HORIZONS = (1, 2, 3)
 CHOOSE_AT = 3
+#: The ways of making a band from past errors (see the module docstring), and the default.
+BANDS = ("pooled", "size", "size+horizon")
+DEFAULT_BAND = "pooled"
+#: ``size``: the errors are split into this many equal groups by council size to fit the scale.
+SIZE_GROUPS = 5
+#: 1.4826 times the median absolute deviation estimates a normal standard deviation.
+MAD_TO_SD = 1.4826
+#: ``size+horizon``: the power of ``h / k`` is held between these (``sqrt(h)``: surprises that
+#: add up like a random walk; ``h``: a wrong growth rate).
+POWER_LIMITS = (0.5, 1.0)
 
 
 def forecasts(panel: Panel, methods: list[str], horizon: int, origins: list[int]) -> pd.DataFrame:
     """Every method's projections from every origin: one row per (method, origin, horizon,
     council row) with ``target`` (the census year), ``projected`` and ``actual`` (NaN where not
-    published) and ``error`` (log of actual over projected)."""
+    published), ``size`` (the council's caseload at the origin) and ``error`` (log of actual
+    over projected)."""
     n = len(panel.codes)
     steps = np.arange(1, horizon + 1)
     parts = []
@@ -60,6 +80,7 @@ def forecasts(panel: Panel, methods: list[str], horizon: int, origins: list[int]
         inside = columns < len(panel.years)
         actual = np.full((n, horizon), np.nan)
         actual[:, inside] = panel.caseload[:, columns[inside]]
+        size = panel.caseload[:, origin - int(panel.years[0])]
         for name in methods:
             projected = METHODS[name].function(past, horizon)
             parts.append(
@@ -72,6 +93,7 @@ def forecasts(panel: Panel, methods: list[str], horizon: int, origins: list[int]
                         "target": np.tile(targets, n),
                         "projected": projected.ravel(),
                         "actual": actual.ravel(),
+                        "size": np.repeat(size, horizon),
                     }
                 )
             )
@@ -84,48 +106,125 @@ def forecasts(panel: Panel, methods: list[str], horizon: int, origins: list[int]
 
 @dataclass(frozen=True)
 class ErrorSample:
-    """The log errors that make one band, already widened to the horizon."""
+    """The log errors that make one band, and how they carry to a council of a given size and
+    to the horizon: a past error ``e`` of a council of size ``m`` is ``centre + scale(m) * z``;
+    at size ``n`` and the band's horizon it becomes ``widen * (centre + scale(n) * z)``. With
+    ``a = 1, b = 0, centre = 0`` (the ``pooled`` band) ``z`` is the error itself."""
 
+    #: The standardised errors ``z``.
     errors: np.ndarray
     #: "3-year errors from origins 2020-2022 (458)" or "1-year errors x 3 ...".
     basis: str
+    centre: float = 0.0
+    a: float = 1.0
+    b: float = 0.0
+    widen: float = 1.0
 
-    @property
-    def low(self) -> float:
-        return float(np.quantile(self.errors, LOW))
+    def scale(self, size: np.ndarray | float) -> np.ndarray:
+        """``sqrt(a + b / size)``: the spread of errors at a caseload of ``size``."""
+        n = np.asarray(size, dtype=float)
+        if self.b == 0:  # the same for every council, whatever (or whether) its size
+            return np.full(n.shape, np.sqrt(self.a))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(n > 0, np.sqrt(self.a + self.b / n), np.nan)  # no size, no band
 
-    @property
-    def high(self) -> float:
-        return float(np.quantile(self.errors, HIGH))
+    def log_errors(self, size: float) -> np.ndarray:
+        """The past errors as they would be for a council of ``size`` at the band's horizon."""
+        return self.widen * (self.centre + self.scale(size) * self.errors)
 
-    def chance_at_least(self, projected: float, target: float) -> float:
-        """The share of past errors under which the outcome would reach ``target``."""
-        return float(np.mean(projected * np.exp(self.errors) >= target))
+    def bounds(self, size: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+        """The band's log bounds (10th and 90th percentiles) for councils of ``size``."""
+        low, high = np.quantile(self.errors, [LOW, HIGH])
+        s = self.scale(size)
+        return self.widen * (self.centre + s * low), self.widen * (self.centre + s * high)
+
+    def chance_at_least(self, projected: float, target: float, size: float) -> float:
+        """The share of past errors, carried to a council of ``size``, under which the outcome
+        would reach ``target``."""
+        return float(np.mean(projected * np.exp(self.log_errors(size)) >= target))
 
 
-def error_sample(errors: pd.DataFrame, method: str, as_of: int, horizon: int) -> (
-    ErrorSample | None
-):  # fmt: skip
+def error_sample(
+    errors: pd.DataFrame, method: str, as_of: int, horizon: int, band: str = DEFAULT_BAND
+) -> ErrorSample | None:
     """The errors behind ``method``'s band ``horizon`` years ahead of the ``as_of`` census:
     those published by then, at that horizon if there are :data:`MIN_ERRORS` from at least
     :data:`MIN_ORIGINS` origins, else at the longest shorter horizon ``k`` that has them,
-    scaled by ``horizon / k``; None if none has."""
-    return _sample(_known(errors[errors["method"] == method]), as_of, horizon)
+    widened to ``horizon``; None if none has."""
+    return _sample(_known(errors[errors["method"] == method]), as_of, horizon, band)
 
 
-_Known = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+_Known = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 def _known(errors: pd.DataFrame) -> _Known:
-    """(origin, horizon, target, error) of the finite errors, as arrays."""
+    """(origin, horizon, target, error, size, row) of the finite errors, as arrays (size and
+    row NaN / -1 where the frame has none, as in hand-made tests)."""
     ok = np.isfinite(errors["error"].to_numpy())
     columns = ("origin", "horizon", "target", "error")
     origin, horizon, target, error = (errors[c].to_numpy()[ok] for c in columns)
-    return origin, horizon, target, error
+    size = (errors["size"].to_numpy(dtype=float)[ok] if "size" in errors
+            else np.full(len(error), np.nan))  # fmt: skip
+    row = errors["row"].to_numpy()[ok] if "row" in errors else np.full(len(error), -1)
+    return origin, horizon, target, error, size, row
 
 
-def _sample(known: _Known, as_of: int, horizon: int) -> ErrorSample | None:
-    origin, ahead, target, error = known
+def fit_scale(residuals: np.ndarray, size: np.ndarray) -> tuple[float, float]:
+    """``(a, b)`` of the spread of ``residuals`` against council ``size``: ``a + b / size``.
+
+    The errors are split into :data:`SIZE_GROUPS` equal groups by size; each group's spread is
+    a robust variance, ``(1.4826 x median |residual|) ** 2``, at the group's mean of
+    ``1 / size``. The line is fitted by least squares weighted by the groups' counts, with
+    ``a, b >= 0``. ``(1, 0)``, the same scale for all, where it cannot be fitted."""
+    ok = np.isfinite(residuals) & np.isfinite(size) & (size > 0)
+    if ok.sum() < SIZE_GROUPS * 2:
+        return 1.0, 0.0
+    r, n = residuals[ok], size[ok]
+    groups = np.array_split(np.argsort(n, kind="stable"), SIZE_GROUPS)
+    v = np.array([(MAD_TO_SD * np.median(np.abs(r[g]))) ** 2 for g in groups])
+    x = np.array([np.mean(1.0 / n[g]) for g in groups])
+    w = np.array([len(g) for g in groups], dtype=float)
+    xm, vm = np.average(x, weights=w), np.average(v, weights=w)
+    sxx = np.sum(w * (x - xm) ** 2)
+    b = np.sum(w * (x - xm) * (v - vm)) / sxx if sxx > 0 else 0.0
+    a = vm - b * xm
+    if b < 0:
+        a, b = vm, 0.0
+    elif a < 0:
+        a, b = 0.0, np.sum(w * x * v) / np.sum(w * x * x)
+    if a <= 0 and b <= 0:
+        return 1.0, 0.0
+    return float(a), float(b)
+
+
+def horizon_power(known: _Known, published: np.ndarray, k: int) -> tuple[float, int] | None:
+    """``(p, j)``: how the width (90th less 10th percentile) of the errors grows from ``k``
+    years ahead to the longest horizon ``j > k`` with :data:`MIN_ERRORS` councils whose errors
+    at both are published (``published``), same council and origin:
+    ``log(width_j / width_k) / log(j / k)``, held to :data:`POWER_LIMITS`. None if no ``j``."""
+    origin, ahead, _, error, _, row = known
+    at_k = published & (ahead == k)
+    keys_k = origin[at_k].astype(np.int64) * 100_000 + row[at_k].astype(np.int64)
+    for j in sorted((int(u) for u in np.unique(ahead[published]) if u > k), reverse=True):
+        at_j = published & (ahead == j)
+        keys_j = origin[at_j].astype(np.int64) * 100_000 + row[at_j].astype(np.int64)
+        both, in_k, in_j = np.intersect1d(keys_k, keys_j, return_indices=True)
+        if len(both) < MIN_ERRORS:
+            continue
+        wk = np.subtract(*np.quantile(error[at_k][in_k], [HIGH, LOW]))
+        wj = np.subtract(*np.quantile(error[at_j][in_j], [HIGH, LOW]))
+        if wk <= 0 or wj <= 0:
+            continue
+        return float(np.clip(np.log(wj / wk) / np.log(j / k), *POWER_LIMITS)), j
+    return None
+
+
+def _sample(known: _Known, as_of: int, horizon: int, band: str = DEFAULT_BAND) -> (
+    ErrorSample | None
+):  # fmt: skip
+    if band not in BANDS:
+        raise ValueError(f"unknown band {band!r}; known: {', '.join(BANDS)}")
+    origin, ahead, target, error, size, _ = known
     published = target <= as_of
     usable = []
     for k in np.unique(ahead[published]):
@@ -138,33 +237,61 @@ def _sample(known: _Known, as_of: int, horizon: int) -> ErrorSample | None:
     at = published & (ahead == k)
     origins = np.unique(origin[at])
     span = f"{origins[0]}" if len(origins) == 1 else f"{origins[0]}-{origins[-1]}"
-    scale = horizon / k
     basis = f"{k}-year errors from origins {span} ({int(at.sum()):,})"
-    if k != horizon:
-        basis += f", widened x{scale:g}"
-    return ErrorSample(error[at] * scale, basis)
+    widen = horizon / k
+    if k != horizon and band == "size+horizon":
+        measured = horizon_power(known, published, k)
+        if measured is not None:
+            power, j = measured
+            widen = widen**power
+            basis += f", widened x{widen:.3g} ((h/k)^{power:.2f}, from {k}- and {j}-year errors)"
+        else:
+            basis += f", widened x{widen:g}"
+    elif k != horizon:
+        basis += f", widened x{widen:g}"
+    e = error[at]
+    if band == "pooled":
+        return ErrorSample(e, basis, widen=widen)
+    n = size[at]
+    sized = np.isfinite(n) & (n > 0)
+    if not sized.any():  # sizes unknown (hand-made errors): the same scale for all
+        return ErrorSample(e, basis, widen=widen)
+    e, n = e[sized], n[sized]
+    centre = float(np.median(e))
+    a, b = fit_scale(e - centre, n)
+    z = (e - centre) / np.sqrt(a + b / n)
+    basis += f", scaled by council size (spread^2 = {a:.3g} + {b:.3g} / caseload)"
+    return ErrorSample(z, basis, centre=centre, a=a, b=b, widen=widen)
 
 
-def with_bands(fc: pd.DataFrame) -> pd.DataFrame:
+def with_bands(fc: pd.DataFrame, band: str = DEFAULT_BAND) -> pd.DataFrame:
     """``fc`` with ``lower_80``, ``upper_80`` and ``band_basis``, each band made from the errors
-    published by its own origin (:func:`error_sample`)."""
-    bands = []
-    for method, mine in fc.groupby("method", sort=False):  # a loop over methods, origins and
-        known = _known(mine)  # horizons, not councils
-        for origin in np.unique(mine["origin"]):
-            for horizon in np.unique(mine["horizon"]):
-                sample = _sample(known, int(origin), int(horizon))
-                if sample is not None:
-                    bands.append((method, origin, horizon, sample.low, sample.high, sample.basis))
-    table = pd.DataFrame(bands, columns=["method", "origin", "horizon", "low", "high",
-                                         "band_basis"])  # fmt: skip
-    table = table.astype({"origin": fc["origin"].dtype, "horizon": fc["horizon"].dtype,
-                          "low": float, "high": float})  # fmt: skip
-    out = fc.merge(table, on=["method", "origin", "horizon"], how="left")
-    out["lower_80"] = out["projected"] * np.exp(out["low"])
-    out["upper_80"] = out["projected"] * np.exp(out["high"])
-    out["band_basis"] = out["band_basis"].fillna("")
-    return out.drop(columns=["low", "high"])
+    published by its own origin (:func:`error_sample`) and, for the bands that depend on it,
+    the council's size at that origin."""
+    out = fc.copy()
+    low = np.full(len(fc), np.nan)
+    high = np.full(len(fc), np.nan)
+    basis = np.full(len(fc), "", dtype=object)
+    size = fc["size"].to_numpy(dtype=float) if "size" in fc else np.full(len(fc), np.nan)
+    methods = fc["method"].to_numpy()
+    origins = fc["origin"].to_numpy()
+    horizons = fc["horizon"].to_numpy()
+    for method in pd.unique(methods):  # a loop over methods, origins and horizons, not councils
+        mine = methods == method
+        known = _known(fc[mine])
+        for origin in np.unique(origins[mine]):
+            for horizon in np.unique(horizons[mine]):
+                sample = _sample(known, int(origin), int(horizon), band)
+                if sample is None:
+                    continue
+                i = np.flatnonzero(mine & (origins == origin) & (horizons == horizon))
+                low[i], high[i] = sample.bounds(size[i])
+                basis[i] = sample.basis
+    with np.errstate(over="ignore", invalid="ignore"):  # extreme sizes in made-up panels
+        out["lower_80"] = out["projected"].to_numpy() * np.exp(low)
+        out["upper_80"] = out["projected"].to_numpy() * np.exp(high)
+    out["band_basis"] = basis
+    return out
 
 
 #: The pseudo-method that, at each origin, uses whichever method had the lowest median
@@ -189,15 +316,19 @@ class Backtest:
     selected: dict[int, str]
     default: str
     reason: str
+    #: How the bands were made (one of :data:`BANDS`).
+    band: str = DEFAULT_BAND
 
 
-def backtest(panel: Panel, methods: list[str], horizon: int = max(HORIZONS)) -> Backtest:
+def backtest(
+    panel: Panel, methods: list[str], horizon: int = max(HORIZONS), band: str = DEFAULT_BAND
+) -> Backtest:
     """Project from every census but the last, score on :data:`HORIZONS`, choose the default.
 
     Projections reach ``horizon`` years (at least 3) so that longer-range bands can use
     direct errors where the censuses allow."""
     origins = [int(y) for y in panel.years[:-1]]
-    fc = with_bands(forecasts(panel, methods, max(horizon, max(HORIZONS)), origins))
+    fc = with_bands(forecasts(panel, methods, max(horizon, max(HORIZONS)), origins), band)
     outcomes = scored_outcomes(fc, methods)
     selected = select_by_record(fc, methods, sorted(outcomes["origin"].unique()))
     picked = outcomes.merge(
@@ -205,7 +336,7 @@ def backtest(panel: Panel, methods: list[str], horizon: int = max(HORIZONS)) -> 
     ).assign(method=SELECTED)
     scores = score(pd.concat([outcomes, picked], ignore_index=True), [*methods, SELECTED])
     default, reason = choose(scores[scores["method"] != SELECTED])
-    return Backtest(fc, scores, outcomes, selected, default, reason)
+    return Backtest(fc, scores, outcomes, selected, default, reason, band)
 
 
 def scored_outcomes(fc: pd.DataFrame, methods: list[str]) -> pd.DataFrame:
@@ -268,6 +399,41 @@ def score(rows: pd.DataFrame, methods: list[str]) -> pd.DataFrame:
                 }
             )
     return pd.DataFrame(out)
+
+
+#: The thirds of councils by caseload at the origin, for coverage by size.
+TERCILES = ("small", "middle", "large")
+
+
+def coverage_by_size(outcomes: pd.DataFrame, method: str) -> pd.DataFrame:
+    """``method``'s band coverage by horizon and council size: at each origin and horizon the
+    banded outcomes are split into thirds by the council's caseload at the origin
+    (:data:`TERCILES`, ties by council order). One row per (horizon, tercile): ``outcomes``
+    and ``coverage``."""
+    b = outcomes[(outcomes["method"] == method) & outcomes["banded"]].copy()
+    rank = b.groupby(["origin", "horizon"])["size"].rank(method="first") - 1
+    count = b.groupby(["origin", "horizon"])["size"].transform("size")
+    b["tercile"] = (rank * len(TERCILES) // count).astype(int)
+    out = []
+    for h in HORIZONS:
+        for i, name in enumerate(TERCILES):
+            r = b[(b["horizon"] == h) & (b["tercile"] == i)]
+            out.append({"horizon": h, "tercile": name, "outcomes": len(r),
+                        "coverage": float(r["inside"].mean()) if len(r) else np.nan})  # fmt: skip
+    return pd.DataFrame(out)
+
+
+def calibration_error(scores: pd.DataFrame, by_size: pd.DataFrame, method: str) -> (
+    tuple[float, float]
+):  # fmt: skip
+    """``(D, D_size)``: the mean over horizons of ``|coverage - 80%|`` for ``method`` and the
+    mean over horizons and size terciles, in percentage points (the criteria the band was
+    chosen by)."""
+    mine = scores[(scores["method"] == method) & (scores["band_outcomes"] > 0)]
+    marginal = float(np.mean(np.abs(mine["coverage"] - 0.8))) * 100
+    sized = by_size[by_size["outcomes"] > 0]
+    conditional = float(np.mean(np.abs(sized["coverage"] - 0.8))) * 100
+    return marginal, conditional
 
 
 def versus(outcomes: pd.DataFrame, method: str, baseline: str, horizon: int, seed: int) -> (

@@ -21,7 +21,9 @@ from pydantic import BaseModel, ConfigDict
 from ehcp_timeliness.errors import InputError
 from ehcp_timeliness.project import methods as m
 from ehcp_timeliness.project.backtest_published import (
+    BANDS,
     CHOOSE_AT,
+    DEFAULT_BAND,
     HIGH,
     HORIZONS,
     LOW,
@@ -29,6 +31,8 @@ from ehcp_timeliness.project.backtest_published import (
     SELECTED,
     Backtest,
     backtest,
+    calibration_error,
+    coverage_by_size,
     error_sample,
     versus,
 )
@@ -45,13 +49,26 @@ BASELINES = ("persistence", "growth")
 #: The release's files this reads (caseload.csv is required).
 READS = ("caseload", "newplans")
 
-BAND_HOW = (
+_BAND_POOLED = (
     f"the projection times exp of the {LOW:.0%} and {HIGH:.0%} percentiles of the method's "
     "log errors (log of actual over projected) at the same horizon, pooled across councils "
     "over every back-test origin whose outcome is published; where fewer than "
     f"{MIN_ERRORS} errors at that horizon exist, the longest shorter horizon k that has them, "
     "widened by h/k"
 )
+_BAND_SIZE = (
+    "; each error standardised by the spread expected at its council's caseload n at the "
+    "origin, spread^2 = a + b/n (fitted on the same errors), and carried to this council's "
+    "caseload, so small councils get wider bands"
+)
+#: How each kind of band is made, in words.
+BAND_HOW = {
+    "pooled": _BAND_POOLED + "; the same in proportion for every council",
+    "size": _BAND_POOLED + _BAND_SIZE,
+    "size+horizon": _BAND_POOLED.replace("widened by h/k", "widened by (h/k)^p, p measured "
+                                         "from the errors known at two horizons (0.5 to 1)")
+    + _BAND_SIZE,
+}  # fmt: skip
 
 
 class MethodInfo(BaseModel):
@@ -77,6 +94,29 @@ class Score(BaseModel):
     band_origins: list[int]
     band_outcomes: int
     coverage_80: float | None
+
+
+class SizeCoverage(BaseModel):
+    """The default's band coverage for one third of councils by caseload at the origin."""
+
+    horizon: int
+    #: small, middle or large.
+    tercile: str
+    outcomes: int
+    coverage_80: float | None
+
+
+class BandVariant(BaseModel):
+    """One way of making the band, back-tested: the default method's coverage per horizon,
+    overall and by council size, and the two calibration errors it is chosen by."""
+
+    band: str
+    coverage: list[Score]
+    by_size: list[SizeCoverage]
+    #: Mean over horizons of |coverage - 80%|, percentage points.
+    marginal_error: float
+    #: Mean over horizons and size terciles of |coverage - 80%|, percentage points.
+    size_error: float
 
 
 class Comparison(BaseModel):
@@ -160,6 +200,8 @@ class PublishedProjection(BaseModel):
     backtest: list[Score]
     #: The method chosen-by-record used at each back-test origin.
     chosen_by_origin: dict[int, str]
+    #: The default's band coverage by council size (thirds by caseload at each origin).
+    coverage_by_size: list[SizeCoverage]
     comparisons: list[Comparison]
     goals: list[Goal]
     projections: list[Projection]
@@ -185,27 +227,30 @@ def project_published(
     method: str | None = None,
     target: float | None = None,
     seed: int = 0,
+    band: str = DEFAULT_BAND,
 ) -> PublishedProjection:
     """Back-test every method on ``folder``'s release, choose the default, and project every
     council (or only ``la``) ``horizon_years`` censuses ahead of the latest.
 
     InputError (exit 3) when caseload.csv is absent or malformed, or ``la`` is unknown or has
-    no census in the latest year; ValueError for an unknown ``method`` or a horizon below 1.
+    no census in the latest year; ValueError for an unknown ``method`` or ``band`` or a horizon
+    below 1. ``band`` is how the 80% bands are made (one of
+    :data:`~ehcp_timeliness.project.backtest_published.BANDS`).
     """
+    if band not in BANDS:
+        raise ValueError(f"unknown band {band!r}; known: {', '.join(BANDS)}")
     if horizon_years < 1:
         raise ValueError("the horizon is at least one year")
     if method is not None and method not in m.METHODS:
         raise ValueError(f"unknown method {method!r}; known: {', '.join(m.METHODS)}")
-    found = read_release(folder)  # only the two files used, so only they are read
-    release = Release(found.folder, {k: v for k, v in found.files.items() if k in READS})
-    panel, notes = panel_from_release(release)
+    release, panel, notes = _read(folder)
     council = release.find_la(la, source="--la") if la is not None else None
     if council is not None:
         _require_census(council, panel)
     names = [n for n, spec in m.METHODS.items() if _can_run(spec, panel)]
     if method is not None and method not in names:
         raise InputError(f"{folder}: the {method} method needs newplans.csv")
-    bt = backtest(panel, names, horizon_years)
+    bt = backtest(panel, names, horizon_years, band)
     used = method or bt.default
     directory = release.local_authorities().set_index("old_la_code")
     projections, bases, by_method = _project(panel, bt, used, horizon_years, directory, names)
@@ -222,13 +267,14 @@ def project_published(
         horizon_years=horizon_years,
         seed=seed,
         methods=[_info(n) for n in names],
-        band=BAND_HOW,
+        band=BAND_HOW[band],
         default=bt.default,
         default_reason=bt.reason,
         method=used,
         parameters=_parameters(panel),
         backtest=_scores(bt),
         chosen_by_origin=bt.selected,
+        coverage_by_size=_by_size(bt, bt.default),
         comparisons=[],
         goals=[],
         projections=projections,
@@ -240,6 +286,80 @@ def project_published(
         result.council = _council(council, panel, bt, result, bases, by_method, target)
         result.projections = [p for p in projections if p.old_la_code == council.old_code]
     return result
+
+
+def _read(folder: Path) -> tuple[Release, Panel, list[str]]:
+    found = read_release(folder)  # only the two files used, so only they are read
+    release = Release(found.folder, {k: v for k, v in found.files.items() if k in READS})
+    panel, notes = panel_from_release(release)
+    return release, panel, notes
+
+
+def _by_size(bt: Backtest, method: str) -> list[SizeCoverage]:
+    table = coverage_by_size(bt.outcomes, method)
+    return [
+        SizeCoverage(horizon=int(r["horizon"]), tercile=str(r["tercile"]),
+                     outcomes=int(r["outcomes"]),
+                     coverage_80=round(float(r["coverage"]), 4) if r["outcomes"] else None)
+        for r in table.to_dict("records")
+    ]  # fmt: skip
+
+
+def compare_bands(folder: Path) -> list[BandVariant]:
+    """Every way of making the band (:data:`BANDS`), back-tested on ``folder``'s release: the
+    default method's coverage overall and by council size, and the calibration errors. The
+    point projections, and so the default, are the same under every band."""
+    _, panel, _ = _read(folder)
+    names = [n for n, spec in m.METHODS.items() if _can_run(spec, panel)]
+    out = []
+    for band in BANDS:
+        bt = backtest(panel, names, max(HORIZONS), band)
+        marginal, conditional = calibration_error(
+            bt.scores, coverage_by_size(bt.outcomes, bt.default), bt.default
+        )
+        out.append(
+            BandVariant(
+                band=band,
+                coverage=[s for s in _scores(bt) if s.method == bt.default],
+                by_size=_by_size(bt, bt.default),
+                marginal_error=round(marginal, 3),
+                size_error=round(conditional, 3),
+            )
+        )
+    return out
+
+
+def choose_band(variants: list[BandVariant]) -> str:
+    """The rule fixed before the bands were measured: the lowest ``size_error`` among the
+    variants whose ``marginal_error`` is no larger than the ``pooled`` band's (which
+    qualifies), ties to the simpler (earlier in :data:`BANDS`)."""
+    pooled = next(v for v in variants if v.band == "pooled")
+    eligible = [v for v in variants if v.marginal_error <= pooled.marginal_error]
+    return min(eligible, key=lambda v: (v.size_error, BANDS.index(v.band))).band
+
+
+def bands_markdown(variants: list[BandVariant]) -> str:
+    """The comparison of bands as the Markdown table docs/projections.md quotes."""
+    lines = [
+        "| Band | Years ahead | Coverage (outcomes) | Small councils | Middle | Large |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+
+    def pct(x: float | None) -> str:
+        return "" if x is None else f"{x:.1%}"
+
+    for v in variants:
+        for s in v.coverage:
+            third = {c.tercile: c for c in v.by_size if c.horizon == s.horizon}
+            cells = " | ".join(f"{pct(third[t].coverage_80)} ({third[t].outcomes})"
+                               for t in ("small", "middle", "large"))  # fmt: skip
+            lines.append(f"| `{v.band}` | {s.horizon} | {pct(s.coverage_80)} "
+                         f"({s.band_outcomes}) | {cells} |")  # fmt: skip
+    lines += ["", "| Band | D: mean over horizons of abs(coverage - 80%) | D_size: mean over "
+              "horizons and size thirds |", "|---|---:|---:|"]  # fmt: skip
+    for v in variants:
+        lines.append(f"| `{v.band}` | {v.marginal_error:.1f} points | {v.size_error:.1f} points |")
+    return "\n".join(lines) + "\n"
 
 
 def _can_run(spec: m.MethodSpec, panel: Panel) -> bool:
@@ -285,13 +405,15 @@ def _project(
     lower = np.full_like(point, np.nan)
     upper = np.full_like(point, np.nan)
     bases = []
+    size = past.caseload[:, -1]  # each council's caseload at the origin
     for h in range(1, horizon + 1):
-        sample = error_sample(bt.forecasts, used, panel.origin, h)
+        sample = error_sample(bt.forecasts, used, panel.origin, h, bt.band)
         if sample is None:
             bases.append(f"{h} year{'s' if h > 1 else ''}: no band (too few past errors)")
             continue
-        lower[:, h - 1] = point[:, h - 1] * np.exp(sample.low)
-        upper[:, h - 1] = point[:, h - 1] * np.exp(sample.high)
+        low, high = sample.bounds(size)
+        lower[:, h - 1] = point[:, h - 1] * np.exp(low)
+        upper[:, h - 1] = point[:, h - 1] * np.exp(high)
         bases.append(f"{h} year{'s' if h > 1 else ''}: {sample.basis}")
     rows, cols = np.nonzero(np.isfinite(point))
     out = []
@@ -453,15 +575,23 @@ def _council(
         result.notes.append(f"{result.method} cannot project {la.name} (too short a history "
                             "or no new plans); try another --method")  # fmt: skip
     elif target is not None:
-        council.target = _answer(la, mine[-1], target, bt, result.method, panel.origin)
+        size = float(panel.caseload[row, -1])
+        council.target = _answer(la, mine[-1], target, bt, result.method, panel.origin, size)
     return council
 
 
 def _answer(
-    la: LocalAuthority, last: Projection, target: float, bt: Backtest, method: str, origin: int
+    la: LocalAuthority,
+    last: Projection,
+    target: float,
+    bt: Backtest,
+    method: str,
+    origin: int,
+    size: float,
 ) -> TargetAnswer:
-    sample = error_sample(bt.forecasts, method, origin, last.census_year - origin)
-    chance = sample.chance_at_least(last.projected, target) if sample is not None else None
+    sample = error_sample(bt.forecasts, method, origin, last.census_year - origin, bt.band)
+    chance = (sample.chance_at_least(last.projected, target, size) if sample is not None
+              else None)  # fmt: skip
     year = last.census_year
     when = f"January {year} ({year - 1}/{str(year)[2:]})"
     band = (f"80% band {last.lower_80:,} to {last.upper_80:,}"
