@@ -53,7 +53,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=1_000_000)
     parser.add_argument("--plans", type=int, default=205_000, help="distinct plans (~3.6 rows)")
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--pack-repeat", type=int, default=3)
+    parser.add_argument("--pack-repeat", type=int, default=3, help="0 leaves the pack out")
     args = parser.parse_args()
 
     data = ensure_data(args.requests, args.plans)
@@ -73,6 +73,14 @@ def main() -> None:
     pairs = [j / b for (j, _), (b, _) in
              zip(runs["job without pack"], runs["bare read"], strict=True)]  # fmt: skip
 
+    if args.pack_repeat == 0:
+        for k in runs:
+            print(f"{k:>17}: median {med[k]:.2f}s over {args.repeat} runs, peak RSS "
+                  f"{peak[k]:,.0f} MB")  # fmt: skip
+        print(f"{'ratio':>17}: {med['job without pack'] / med['bare read']:.2f}x the bare read "
+              f"(target {TARGET_JOB}x); per run median {statistics.median(pairs):.2f}x, range "
+              f"{min(pairs):.2f}x to {max(pairs):.2f}x")  # fmt: skip
+        return
     print("\nthe board pack on its own (in this process):")
     analysis = analyse([data], load_rules(), Options(as_at=date.fromisoformat(AS_AT),
                                                      period="2024"))  # fmt: skip

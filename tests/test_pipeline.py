@@ -76,6 +76,49 @@ def test_each_stage_is_logged_with_its_counts(caplog):
     assert lines[2].startswith(f"evaluate: {len(result.cases):,} cases; ")
 
 
+def test_projections_made_beside_the_summaries_are_those_made_alone(analysis):
+    """The project stage runs on its own thread while the reports are built: the result is
+    what the projections give on their own, and the stage is listed last."""
+    from ehcp_timeliness.project.options import ProjectionOptions
+    from ehcp_timeliness.project.run import make_projections
+
+    options = ProjectionOptions(draws=50)
+    result = analyse([SAMPLE], RULES, Options(as_at=AS_AT, period="2024", projection=options))
+    assert [s.name for s in result.stages][-2:] == ["summarise", "project"]
+    alone = make_projections(analysis.tables, analysis.cases, RULES, AS_AT, options)
+    assert result.projections is not None
+    assert result.projections.model_dump_json() == alone.model_dump_json()
+    assert result.report.model_dump_json() == analysis.report.model_dump_json()
+
+
+def test_the_spinner_names_every_running_stage_and_stops_when_none_is(monkeypatch):
+    from ehcp_timeliness.cli import logs
+
+    shown: list[str | None] = []
+
+    class Status:
+        def __init__(self, text, console):
+            shown.append(text)
+
+        def start(self):
+            pass
+
+        def update(self, text):
+            shown.append(text)
+
+        def stop(self):
+            shown.append(None)
+
+    monkeypatch.setattr(logs, "Status", Status)
+    spinner = logs._Spinner()
+    for stage, event in [("summarise", "start"), ("project", "start"), ("summarise", "end"),
+                         ("project", "end")]:  # fmt: skip
+        record = logging.LogRecord("ehcp_timeliness", logging.DEBUG, "", 0, "", None, None)
+        record.stage, record.event = stage, event
+        spinner.emit(record)
+    assert shown == ["summarise...", "summarise, project...", "project...", None]
+
+
 def test_case_sinks_receive_every_rules_cases_as_evaluated(analysis):
     received = []
 

@@ -46,22 +46,31 @@ class _JsonLines(logging.Formatter):
 
 
 class _Spinner(logging.Handler):
-    """On a terminal, a transient spinner naming the stage that is running, so a stage of
-    more than a moment shows progress; it never reaches a file, a pipe or a scheduler's log."""
+    """On a terminal, a transient spinner naming the stages that are running (the projections
+    run beside the summaries), so a stage of more than a moment shows progress; it never
+    reaches a file, a pipe or a scheduler's log."""
 
     def __init__(self) -> None:
         super().__init__(level=logging.DEBUG)
         self._status: Status | None = None
+        self._running: list[str] = []
 
-    def emit(self, record: logging.LogRecord) -> None:
+    def emit(self, record: logging.LogRecord) -> None:  # called under the handler's lock
         event = getattr(record, "event", None)
+        stage = getattr(record, "stage", "working")
         if event == "start":
+            self._running.append(stage)
+        elif event == "end" and stage in self._running:
+            self._running.remove(stage)
+        else:
+            return
+        if not self._running:
             self._stop()
-            stage = getattr(record, "stage", "working")
-            self._status = Status(f"{stage}...", console=Console(stderr=True))
+        elif self._status is None:
+            self._status = Status(f"{', '.join(self._running)}...", console=Console(stderr=True))
             self._status.start()
-        elif event == "end":
-            self._stop()
+        else:
+            self._status.update(f"{', '.join(self._running)}...")
 
     def _stop(self) -> None:
         if self._status is not None:

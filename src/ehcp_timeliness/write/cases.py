@@ -188,12 +188,11 @@ def case_writer(
     all. A formatting or disk error is raised when the block ends. The file's SHA-256, taken as
     it is written, goes into ``digests`` (by ``path``) when given.
     """
-    gather = _Gather(tables, rules, raw)
-    names = CASE_COLUMNS + gather.dims
+    names = CASE_COLUMNS + all_dimensions(tables)
     header = ",".join(_quote(c if raw else defuse_value(c)) for c in names) + "\n"
 
     def chunk(part: pd.DataFrame) -> pa.Buffer:
-        table = gather.table(part)
+        table = gathering.result().table(part)
         try:  # unquoted is a tenth smaller; Arrow refuses it if any value needs quotes
             return _csv(table, "none")
         except pa.ArrowInvalid:
@@ -208,6 +207,8 @@ def case_writer(
         f.write(first := codecs.BOM_UTF8 + header.encode())
         digest.update(first)
         formatted: queue.Queue[Future[pa.Buffer] | None] = queue.Queue()
+        # the tables' columns are converted on a worker too, first; pieces wait for them
+        gathering = formatters.submit(_Gather, tables, rules, raw)
 
         def drain() -> None:  # the disk writes, in order, off the caller's thread as well
             while (future := formatted.get()) is not None:
