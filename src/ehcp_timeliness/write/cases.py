@@ -48,8 +48,10 @@ def _lookup(values: np.ndarray, missing: np.ndarray, text: Callable[[np.ndarray]
     formatting a date or a number per case. Blank where ``missing``."""
     if missing.all():
         return pa.nulls(len(values), pa.string())
-    lo, hi = int(values[~missing].min()), int(values[~missing].max())
-    codes = np.where(missing, 0, values - lo).astype(np.int32)
+    present = ~missing
+    lo = int(values.min(where=present, initial=np.iinfo(np.int64).max))
+    hi = int(values.max(where=present, initial=np.iinfo(np.int64).min))
+    codes = (values - lo).astype(np.int32)  # blanks' codes are masked, whatever they are
     return pa.DictionaryArray.from_arrays(
         pa.array(codes, mask=missing), text(np.arange(lo, hi + 1, dtype=np.int64))
     )
@@ -85,10 +87,11 @@ def _flags(values: pd.Series) -> pa.Array:
 
 
 def _decode(values: pd.Series, raw: bool) -> pa.Array:
-    """A categorical column as Arrow strings, one lookup (and one defusing) per category."""
+    """A categorical column as dictionary-encoded text, defused once per category."""
     categories = pa.array([str(c) for c in values.cat.categories], type=pa.string())
-    return pc.take(categories if raw else defuse_text(categories),
-                   pa.array(values.cat.codes.to_numpy()))  # fmt: skip
+    codes = values.cat.codes.to_numpy()
+    safe = categories if raw else defuse_text(categories)
+    return pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0), safe)
 
 
 def _whole(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
