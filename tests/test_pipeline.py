@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -89,6 +90,15 @@ def test_projections_made_beside_the_summaries_are_those_made_alone(analysis):
     assert result.projections is not None
     assert result.projections.model_dump_json() == alone.model_dump_json()
     assert result.report.model_dump_json() == analysis.report.model_dump_json()
+
+
+def test_csv_inputs_are_hashed_as_they_are_read(analysis):
+    """The manifest and the Inputs sheet name the SHA-256 of the bytes the reader parsed,
+    taken as it read them, not by reading each file again at the end."""
+    files = {str(SAMPLE / "requests.csv"), str(SAMPLE / "plans.csv")}
+    assert set(analysis.input_sha256) == files
+    for file, digest in analysis.input_sha256.items():
+        assert digest == hashlib.sha256(Path(file).read_bytes()).hexdigest()
 
 
 def test_the_spinner_names_every_running_stage_and_stops_when_none_is(monkeypatch):

@@ -146,6 +146,9 @@ class Analysis:
     stages: list[StageLog] = field(default_factory=list)
     #: The projections, when ``options.projection`` asked for them.
     projections: Projections | None = None
+    #: The SHA-256 of each input file whose reader took it as it read the bytes (CSV files),
+    #: by the name the findings give it.
+    input_sha256: dict[str, str] = field(default_factory=dict)
 
     @property
     def as_at(self) -> date:
@@ -223,6 +226,7 @@ def analyse(
                           pseudonym_key_file=options.pseudonym_key_file)  # fmt: skip
         raw = inputs.raw
         s.counts = {"files": len({t.file for t in raw}), "rows": sum(len(t.data) for t in raw)}
+    digests = {t.file: t.sha256 for t in raw if t.sha256 is not None}
     as_at = inputs.as_at
     options = replace(options, as_at=as_at)
     period = resolve_period(options.period, as_at)
@@ -268,7 +272,7 @@ def analyse(
     finally:
         sinks.close()
     return Analysis(options, rules, validated, period, cases, report, previous, bench, stages,
-                    projections)  # fmt: skip
+                    projections, digests)  # fmt: skip
 
 
 def _project(

@@ -25,9 +25,11 @@ from __future__ import annotations
 import bisect
 import codecs
 import csv
+import hashlib
 import io
 import re
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,6 +101,7 @@ def read_csv(path: Path, mapping: Mapping, key: PseudonymKey | None = None) -> R
     out = make_table(str(path), table, cells.headers, cells.data, cells.rows, 1, mapping,
                      cells.malformed, key)  # fmt: skip
     out.row_notes = cells.notes
+    out.sha256 = cells.sha256
     return out
 
 
@@ -112,13 +115,27 @@ class Cells:
     rows: np.ndarray
     malformed: list[tuple[int, str]]
     notes: list[RowNote]
+    #: The SHA-256 of the file's bytes as read, for the run's manifest.
+    sha256: str = ""
 
 
 def read_cells(path: Path, solid: Callable[[list[str]], list[int]] = lambda _: []) -> Cells:
     """Read a CSV file's cells, as :func:`read_csv` does for an extract; other CSV files (a
     COLLECT export's) are read the same way. ``solid`` gives the columns, by the header, that
-    never hold a line break: a record running over lines in one of them is a stray quote."""
-    body, bom = _unwrap(path.read_bytes(), path)
+    never hold a line break: a record running over lines in one of them is a stray quote.
+
+    The bytes read are hashed while they are parsed (hashlib and Arrow both release the
+    GIL), so the manifest names what was read without reading the file again."""
+    raw = path.read_bytes()
+    with ThreadPoolExecutor(1, thread_name_prefix="hash") as hashing:
+        digest = hashing.submit(lambda: hashlib.sha256(raw).hexdigest())
+        cells = _cells(path, raw, solid)
+        cells.sha256 = digest.result()
+    return cells
+
+
+def _cells(path: Path, raw: bytes, solid: Callable[[list[str]], list[int]]) -> Cells:
+    body, bom = _unwrap(raw, path)
     headers = _header(body, path)
     solid_columns = solid(headers)
     width = len(headers)

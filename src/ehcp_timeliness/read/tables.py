@@ -72,6 +72,8 @@ class RawTable:
     #: when none is given.
     reference_date: date | None = None
     row_notes: list[RowNote] = field(default_factory=list)
+    #: The SHA-256 of the file's bytes as read, where the reader took it (CSV files).
+    sha256: str | None = None
 
 
 def _header_lookup(table: str, mapping: Mapping) -> dict[str, str]:

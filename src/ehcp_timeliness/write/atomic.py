@@ -211,11 +211,13 @@ def sha256_file(path: Path, known: dict[Path, str] | None = None) -> str:
     return digest.hexdigest()
 
 
-def sha256_input(path: str) -> str:
+def sha256_input(path: str, known: dict[str, str] | None = None) -> str:
     """The SHA-256 of an input as the findings name it: a file; a workbook's, for one of its
     sheets (``book.xlsx[Sheet]``); or, for an input of several files named by a pattern (a
     COLLECT CSV export, ``folder/Blade-Export_DATE_*.csv``), of each file's name and SHA-256
-    in name order."""
+    in name order. ``known`` holds the digests taken as files were read."""
+    if known is not None and path in known:
+        return known[path]
     real = Path(split_sheet(path)[0])
     if "*" not in real.name:
         return sha256_file(real)

@@ -100,7 +100,7 @@ def build_manifest(
         as_at=analysis.as_at,
         as_at_source=as_at_source,
         period=analysis.period,
-        inputs=[InputFile(path=p, sha256=sha256_input(p), tables=t)
+        inputs=[InputFile(path=p, sha256=sha256_input(p, analysis.input_sha256), tables=t)
                 for p, t in by_file.items()],
         rows_rejected_by_code={str(k): int(v) for k, v in rejected.items()},
         outputs=[OutputFile(path=str(target), sha256=sha256_file(tmp, digests),

@@ -51,7 +51,8 @@ def data_quality(analysis: Analysis) -> Sheet:
 def inputs(analysis: Analysis) -> Sheet:
     frame = pd.DataFrame(
         [(_name(s.file), s.table, s.rows_read, s.rows_usable, s.rows_rejected,
-          s.blank_rows_ignored, sha256_input(s.file)) for s in analysis.validated.summaries],
+          s.blank_rows_ignored, sha256_input(s.file, analysis.input_sha256))
+         for s in analysis.validated.summaries],
         columns=["File", "Table", "Rows read", "Rows used", "Rows set aside",
                  "Blank rows ignored", "SHA-256"],
     )  # fmt: skip
