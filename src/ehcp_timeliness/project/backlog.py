@@ -74,11 +74,13 @@ CHECKPOINTS = (4, 13, 26, 52, 104, 156)
 BASELINE = Scenario(name="baseline")
 
 
-def band(draws: np.ndarray, central: float) -> Band:
-    """The 80% band (10th and 90th percentiles) of ``draws`` around ``central``."""
+def band(draws: np.ndarray, central: float, digits: int = 2) -> Band:
+    """The 80% band (10th and 90th percentiles) of ``draws`` around ``central``, leaving out
+    draws that are not numbers (a rate with no plans to divide by)."""
+    draws = draws[~np.isnan(draws)]
     lo, hi = np.percentile(draws, [10, 90]) if len(draws) else (central, central)
-    return Band(value=round(float(central), 2), lower=round(float(lo), 2),
-                upper=round(float(hi), 2))  # fmt: skip
+    return Band(value=round(float(central), digits), lower=round(float(lo), digits),
+                upper=round(float(hi), digits))  # fmt: skip
 
 
 def bands(draws: np.ndarray, central: np.ndarray) -> list[Band]:
@@ -322,16 +324,8 @@ def _rate_band(on: np.ndarray, issued: np.ndarray, hz: Hazards, central_on: np.n
             return np.where(i > 0, o / i, np.nan)
 
     draws, central = rate(on, issued), rate(central_on, central_issued)[0]
-    out: list[Band | None] = []
-    for j in range(draws.shape[1]):
-        d = draws[:, j][~np.isnan(draws[:, j])]
-        if np.isnan(central[j]):
-            out.append(None)
-            continue
-        lo, hi = np.percentile(d, [10, 90]) if len(d) else (central[j], central[j])
-        out.append(Band(value=round(float(central[j]), 4), lower=round(float(lo), 4),
-                        upper=round(float(hi), 4)))  # fmt: skip
-    return out
+    return [None if np.isnan(c) else band(draws[:, j], c, digits=4)
+            for j, c in enumerate(central)]  # fmt: skip
 
 
 def _actual_months(model: BacklogModel, months: int = 12) -> list[MonthRate]:
@@ -384,12 +378,7 @@ def _quarter_rate(model: BacklogModel, run: Run) -> Band | None:
                                     p.issued[:, inside].sum(axis=1), model.hazards)  # fmt: skip
 
     central, draws = rate(run.central)[0], rate(run.draws)
-    if np.isnan(central):
-        return None
-    d = draws[~np.isnan(draws)]
-    lo, hi = np.percentile(d, [10, 90]) if len(d) else (central, central)
-    return Band(value=round(float(central), 4), lower=round(float(lo), 4),
-                upper=round(float(hi), 4))  # fmt: skip
+    return None if np.isnan(central) else band(draws, central, digits=4)
 
 
 def scenario_result(model: BacklogModel, run: Run, horizon: int) -> ScenarioResult:
