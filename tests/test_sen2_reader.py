@@ -567,3 +567,21 @@ def test_c1_controls_in_xml_are_removed_and_reported(write):
     assert found[["row", "column"]].values.tolist() == [[1, "Person/Ethnicity"]]
     assert result.tables["plans"]["ethnicity"].tolist() == ["WBRI"]
     assert "SEN2-042" not in set(result.findings["code"])
+
+
+def test_the_order_of_an_active_plans_elements_marks_its_layout():
+    """Where LastReview stands among ReviewOutcome, ReviewDraft and the phase-transfer dates
+    tells the 2024, 2025 and 2026 layouts apart; other elements do not count."""
+    from ehcp_timeliness.read.sen2_spec import order_markers
+
+    assert order_markers(["StartDate", "LastReview", "ReviewOutcome"]) == {
+        "LastReview before ReviewOutcome"
+    }
+    assert order_markers(["ReviewOutcome", "SENtype", "LastReview"]) == {
+        "LastReview after ReviewOutcome"
+    }
+    assert order_markers(["ReviewDraft", "PhaseTransferDueDate", "LastReview"]) == {
+        "LastReview after ReviewDraft or a phase-transfer date"
+    }
+    assert order_markers(["LastReview"]) == set()
+    assert order_markers(["ReviewOutcome", "ReviewDraft"]) == set()

@@ -32,16 +32,15 @@ from ehcp_timeliness.read.sen2_spec import (
     ASSESSMENT,
     HEADER,
     NAMED_PLAN,
-    ORDER_MARKERS,
     PATHS,
     PERSON,
     PLACEMENT_DETAIL,
     PLAN_DETAIL,
     REQUESTS,
     SEN_NEED,
+    order_markers,
 )
 
-_ORDERED = frozenset(t for pair in ORDER_MARKERS for t in pair)
 #: Every element name SEN2 uses, by its case-folded spelling: a file that writes ``SENType``
 #: for ``SENtype`` is read, not flagged.
 _CANONICAL = {
@@ -276,13 +275,7 @@ class _Reader:
         tags = [c.tag for c in el]
         if el.tag[0] == "{":  # a namespaced file: compare local names
             tags = [_name(t) for t in tags]
-        order = [t for t in tags if t in _ORDERED]
-        if len(order) > 1 and "LastReview" in order:
-            at = order.index("LastReview")
-            for i, other in enumerate(order):
-                pair = ("LastReview", other) if i > at else (other, "LastReview")
-                if other != "LastReview" and pair in ORDER_MARKERS:
-                    self.orders.add(ORDER_MARKERS[pair])
+        self.orders |= order_markers(tags)
 
     def _repeating(self, log: _Log, el: etree._Element, context: dict[str, int],
                    base: str) -> None:  # fmt: skip

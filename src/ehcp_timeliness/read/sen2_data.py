@@ -46,18 +46,16 @@ from ehcp_timeliness.read.sen2_spec import (
     IDENTIFYING,
     LAYOUTS,
     MARKERS,
-    ORDER_MARKERS,
     PATHS,
     REQUEST_SOURCE,
     SEN_SETTING,
     detect_layout,
+    order_markers,
     year_group_label,
 )
 from ehcp_timeliness.read.tables import RawTable
 from ehcp_timeliness.text import strip_controls_arrow
 from ehcp_timeliness.validate.findings import CODES, FINDING_COLUMNS
-
-ORDERED_ELEMENTS = frozenset(t for pair in ORDER_MARKERS for t in pair)
 
 D = "datetime64[D]"
 #: Text is Arrow ``large_string`` throughout, as pandas keeps it, so nothing is copied to
@@ -810,13 +808,7 @@ def from_modules(file: str, source: str, header: dict[str, str], modules: dict[s
         base = RECORD_PATH[name]
         markers |= {f"{base}/{c}" for c in module.frame.columns}
         if name == "activeplans":
-            order = [c for c in module.frame.columns if c in ORDERED_ELEMENTS]
-            if "LastReview" in order:
-                at = order.index("LastReview")
-                for i, other in enumerate(order):
-                    pair = ("LastReview", other) if i > at else (other, "LastReview")
-                    if other != "LastReview" and pair in ORDER_MARKERS:
-                        markers.add(ORDER_MARKERS[pair])
+            markers |= order_markers(list(module.frame.columns))
     frames = Linker(modules, notes, links).run()
     persons = identify(frames["persons"], key)
     del frames["persons"]  # the identifying text goes no further

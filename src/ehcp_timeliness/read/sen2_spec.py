@@ -88,6 +88,18 @@ ORDER_MARKERS = {
     ("PhaseTransferFinalDate", "LastReview"): "LastReview after ReviewDraft or a phase-transfer "
     "date",
 }
+_ORDERED = frozenset(t for pair in ORDER_MARKERS for t in pair)
+
+
+def order_markers(elements: list[str]) -> set[str]:
+    """The layout markers that the order of an ActivePlans record's elements gives (local
+    names, in the order they come), from where LastReview stands among the others."""
+    order = [e for e in elements if e in _ORDERED]
+    if "LastReview" not in order:
+        return set()
+    at = order.index("LastReview")
+    pairs = [(e, "LastReview") if i < at else ("LastReview", e) for i, e in enumerate(order)]
+    return {ORDER_MARKERS[p] for p in pairs if p in ORDER_MARKERS}
 
 
 def detect_layout(seen: set[str]) -> tuple[int | None, list[str], list[str]]:
