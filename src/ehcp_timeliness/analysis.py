@@ -260,6 +260,7 @@ def analyse(
                 for add in adders:
                     add(part)
             cases = combine(parts, rules)
+            del parts  # the sinks keep the pieces they have still to write, no more
             s.counts = {"cases": len(cases)}
         report, previous, bench, projections = _summarise(
             validated, cases, rules, options, period, by, stages)  # fmt: skip
