@@ -21,6 +21,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from ehcp_timeliness.history import plan_codes
 from ehcp_timeliness.project import series
 from ehcp_timeliness.project.backlog import bands, exact
 from ehcp_timeliness.project.history import (
@@ -48,7 +49,7 @@ class Plans:
     """One row per plan: issue day, cease day (NEVER while live), group label."""
 
     def __init__(self, table: pd.DataFrame):
-        codes, _ = pd.factorize(table["plan_id"])
+        codes = plan_codes(table["plan_id"])
         frame = pd.DataFrame({"plan": codes, "issue": day_numbers(table["plan_issue_date"])})
         cease = day_numbers(table["cease_date"]) if "cease_date" in table else None
         frame["cease"] = np.where(cease == NEVER, -1, cease) if cease is not None else -1
@@ -57,6 +58,8 @@ class Plans:
         self.issue = grouped["issue"].min().to_numpy()
         last_cease = grouped["cease"].max().to_numpy()
         self.cease = np.where(last_cease < 0, NEVER, last_cease)
+        #: The cease day of the plan each row of the table belongs to.
+        self.row_cease = self.cease[codes]
         if self.by is None:
             self.group = np.zeros(len(self.issue), dtype=np.int64)
             self.labels = ["all plans"]
@@ -87,6 +90,8 @@ class CaseloadRun:
     new_central: np.ndarray  # (1, months)
     new_draws: np.ndarray  # (draws, months)
     cessation_rate: float
+    #: The cease day (NEVER while live) of the plan each row of the plans table belongs to.
+    plan_cease: np.ndarray
 
 
 def project_caseload(
@@ -195,7 +200,7 @@ def project_caseload(
         new_plan_ratio=round(ratio, 4), new_plans_source=source,
         live_now=int(live_now.sum()), months=months,
     )  # fmt: skip
-    return CaseloadRun(projection, new_c, new_d, float(overall))
+    return CaseloadRun(projection, new_c, new_d, float(overall), plans.row_cease)
 
 
 def _own_new_plans(plans: Plans, origin: int, weeks: int, draws: int,

@@ -56,7 +56,7 @@ def _per_month(days: np.ndarray, ends: np.ndarray) -> np.ndarray:
 
 def project_reviews(
     cases: pd.DataFrame,
-    plans_table: pd.DataFrame,
+    plan_cease: np.ndarray,
     origin: int,
     months: int,
     *,
@@ -66,7 +66,9 @@ def project_reviews(
     draws: int,
     seed: int,
 ) -> ReviewProjection | None:
-    """``new_plans_*`` are projected new plans per month (central (1, m), draws (n, m)) for at
+    """``plan_cease`` is the cease day (NEVER while live) of the plan each row of the plans
+    table belongs to (:attr:`~ehcp_timeliness.project.caseload.Plans.row_cease`).
+    ``new_plans_*`` are projected new plans per month (central (1, m), draws (n, m)) for at
     least ``months`` months from the first month end after the origin."""
     reviews = _rule(cases, REVIEW_12M)
     if reviews is None:
@@ -75,7 +77,7 @@ def project_reviews(
     due = day_numbers(reviews["due_date"])
     held_day = day_numbers(reviews["end_date"])
     # A plan that has ceased owes no review: the pending review of a live plan only.
-    cease = _plan_cease(plans_table, reviews["_src"].to_numpy())
+    cease = plan_cease[reviews["_src"].to_numpy()]
     live = cease == NEVER
     pending_open = (status == OPEN) & live
     overdue_now = int(((status == OVERDUE) & live & (held_day == NEVER)).sum())
@@ -160,15 +162,3 @@ def project_reviews(
         overdue_now=overdue_now, pending_now=int(pending_open.sum()) + overdue_now,
         decisions_awaited_now=awaited_now, months=rows,
     )  # fmt: skip
-
-
-def _plan_cease(plans: pd.DataFrame, src: np.ndarray) -> np.ndarray:
-    """The cease day (NEVER while live) of the plan each case's row belongs to."""
-    if "cease_date" not in plans:
-        return np.full(len(src), NEVER, dtype=np.int64)
-    codes, _ = pd.factorize(plans["plan_id"])
-    cease = day_numbers(plans["cease_date"])
-    per_plan = np.full(codes.max() + 1 if len(codes) else 0, -1, dtype=np.int64)
-    np.maximum.at(per_plan, codes, np.where(cease == NEVER, -1, cease))
-    out = per_plan[codes[src]]
-    return np.where(out < 0, NEVER, out)

@@ -97,7 +97,8 @@ def make_projections(
     if caseload_run is not None:
         months = max(1, math.ceil(options.horizon_weeks * 7 / (365.25 / 12)))
         reviews = project_reviews(
-            cases, plans, origin, months, new_plans_central=caseload_run.new_central,
+            cases, caseload_run.plan_cease, origin, months,
+            new_plans_central=caseload_run.new_central,
             new_plans_draws=caseload_run.new_draws, cessation_rate=caseload_run.cessation_rate,
             draws=options.draws, seed=options.seed,
         )  # fmt: skip
