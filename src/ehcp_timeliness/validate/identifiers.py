@@ -151,6 +151,8 @@ def withhold(values: pd.Series, *, names: bool = True) -> np.ndarray:
     if not len(out):
         return out
     text = as_arrow_text(values.astype("string"))
+    if isinstance(text, pa.ChunkedArray):  # a finding's few rows, picked out of a whole column,
+        text = text.combine_chunks()  # keep its chunks; Arrow compiles each regex per chunk
     shapes = [*_SECRETS, _NAME_SHAPE] if names else _SECRETS
     why = np.full(len(out), None, dtype=object)
     long = pc.fill_null(pc.greater(pc.utf8_length(text), MAX_QUOTED), False)
