@@ -22,6 +22,7 @@ from ehcp_timeliness.clocks.engine import (
     NOT_OWED,
     OPEN,
     OVERDUE,
+    STATUSES,
     UNKNOWN,
     dimension_codes,
 )
@@ -234,29 +235,31 @@ def _flag_counts(
     groups: np.ndarray | None = None,
     n_groups: int = 1,
 ) -> dict[str, np.ndarray]:
-    """Counts of each flag per (group, rule): arrays of shape ``(n_groups, n_rules)``, one
-    bincount each over the whole case list, whatever the number of groups."""
+    """Counts of each flag per (group, rule): arrays of shape ``(n_groups, n_rules)``, from
+    two bincounts over the whole case list, whatever the number of groups.
+
+    A case's status is one flag (met and late only when the clock stopped in the period, so
+    those outside it go to a bin of their own); due soon is a second count of open cases."""
     end = cases["end_date"].to_numpy()
     in_period = (end >= np.datetime64(period.start)) & (end <= np.datetime64(period.end))
-    status = cases["status"].cat.codes.to_numpy()
-    soon_until = np.datetime64(as_at + timedelta(weeks=due_within))
-    flags = {
-        "met": in_period & (status == MET),
-        "late": in_period & (status == LATE),
-        "open": status == OPEN,
-        "overdue": status == OVERDUE,
-        "due_soon": (status == OPEN) & (cases["due_date"].to_numpy() <= soon_until),
-        "not_owed": status == NOT_OWED,
-        "unknown": status == UNKNOWN,
-    }
+    status = cases["status"].cat.codes.to_numpy().astype(np.int64)
+    outside = len(STATUSES)  # the bin of clocks stopped outside the period
+    flag = np.where(((status == MET) | (status == LATE)) & ~in_period, outside, status)
     n_rules = len(cases["rule"].cat.categories)
     key = cases["rule"].cat.codes.to_numpy().astype(np.int64)
     if groups is not None:
         key = groups * n_rules + key
     size = n_groups * n_rules
+    by_flag = np.bincount(key * (outside + 1) + flag, minlength=size * (outside + 1))
+    by_flag = by_flag.reshape(n_groups, n_rules, outside + 1)
+    soon_until = np.datetime64(as_at + timedelta(weeks=due_within))
+    due_soon = (status == OPEN) & (cases["due_date"].to_numpy() <= soon_until)
     return {
-        k: np.bincount(key[v], minlength=size).reshape(n_groups, n_rules) for k, v in flags.items()
-    }
+        "met": by_flag[..., MET], "late": by_flag[..., LATE], "open": by_flag[..., OPEN],
+        "overdue": by_flag[..., OVERDUE],
+        "due_soon": np.bincount(key[due_soon], minlength=size).reshape(n_groups, n_rules),
+        "not_owed": by_flag[..., NOT_OWED], "unknown": by_flag[..., UNKNOWN],
+    }  # fmt: skip
 
 
 def _rule_summaries(
