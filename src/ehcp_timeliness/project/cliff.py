@@ -28,19 +28,21 @@ def passing_week(due: np.ndarray, as_at: date) -> np.ndarray:
 def deadline_cliff(cases: pd.DataFrame, rules: RuleSet, as_at: date, horizon: int) -> Cliff:
     """Every rule in force: its open cases by the week they pass their due date."""
     status = cases["status"].cat.codes.to_numpy()
-    rule_codes = cases["rule"].cat.codes.to_numpy()
+    rule_codes = cases["rule"].cat.codes.to_numpy().astype(np.int64)
     categories = list(cases["rule"].cat.categories)
-    due = cases["due_date"].to_numpy()
+    is_open = status == OPEN
+    week = np.clip(passing_week(cases["due_date"].to_numpy()[is_open], as_at), 1, horizon + 1)
+    slots = len(categories) * (horizon + 1)  # (rule, week), the last week beyond the horizon
+    weekly = np.bincount(rule_codes[is_open] * (horizon + 1) + week - 1, minlength=slots)
+    weekly = weekly.reshape(len(categories), horizon + 1)
+    overdue = np.bincount(rule_codes[status == OVERDUE], minlength=len(categories))
     rows = []
     for rule in rules.enabled:
-        code = categories.index(rule.id) if rule.id in categories else -1
-        mine = rule_codes == code
-        is_open = mine & (status == OPEN)
-        week = passing_week(due[is_open], as_at)
-        counts = np.bincount(np.clip(week, 1, horizon + 1) - 1, minlength=horizon + 1)
+        code = categories.index(rule.id) if rule.id in categories else None
+        counts = weekly[code] if code is not None else np.zeros(horizon + 1, dtype=np.int64)
         rows.append(CliffRule(
-            rule=rule.id, title=rule.title, open=int(is_open.sum()),
-            overdue_now=int((mine & (status == OVERDUE)).sum()),
+            rule=rule.id, title=rule.title, open=int(counts.sum()),
+            overdue_now=0 if code is None else int(overdue[code]),
             weekly=[int(c) for c in counts[:horizon]], beyond_horizon=int(counts[horizon]),
         ))  # fmt: skip
     return Cliff(week_ends=week_end_dates(np.arange(1, horizon + 1), day_of(as_at)), rules=rows)
