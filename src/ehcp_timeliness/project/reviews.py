@@ -40,10 +40,13 @@ DAYS_PER_MONTH = 365.25 / 12
 
 
 def _rule(cases: pd.DataFrame, rule_id: str) -> pd.DataFrame | None:
+    """A rule's cases (the columns read here only), or None if it has none."""
     if rule_id not in cases["rule"].cat.categories:
         return None
-    mine = cases[(cases["rule"] == rule_id).to_numpy()]
-    return mine if len(mine) else None
+    code = cases["rule"].cat.categories.get_loc(rule_id)
+    mine = np.flatnonzero(cases["rule"].cat.codes.to_numpy() == code)
+    columns = ["_src", "status", "start_date", "due_date", "end_date"]
+    return cases[columns].take(mine) if len(mine) else None
 
 
 def _per_month(days: np.ndarray, ends: np.ndarray) -> np.ndarray:
