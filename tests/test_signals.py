@@ -59,6 +59,20 @@ def _workbook_being_written(out: Path):
     return lambda: any(p.name.startswith(".tmp.ehcp-") for p in out.iterdir())
 
 
+def _sheets_being_written(out: Path):
+    """openpyxl has written a temporary sheet into the private folder beside the pack: waiting
+    for that, not for a fixed time, keeps the test right on a loaded machine."""
+
+    def ready() -> bool:
+        try:
+            return any(p.is_dir() and any(p.iterdir()) for p in out.iterdir()
+                       if p.name.startswith(".tmp.ehcp-"))  # fmt: skip
+        except FileNotFoundError:  # a folder removed as we looked
+            return False
+
+    return ready
+
+
 def _cases_being_written(out: Path):
     return lambda: any(p.name.startswith(".cases.csv.ehcp-") and p.stat().st_size > 0
                        for p in out.iterdir())  # fmt: skip
@@ -88,8 +102,7 @@ def test_a_stopped_run_removes_its_temporary_files_and_says_so_in_one_line(
 
 def test_after_sigkill_targets_are_old_or_whole_and_debris_is_recognisable(extract, tmp_path):
     proc, out, systmp = _start(extract, tmp_path)
-    _wait_for(proc, _workbook_being_written(out), "the workbook being written")
-    time.sleep(0.5)  # well into openpyxl's temporary sheets
+    _wait_for(proc, _sheets_being_written(out), "openpyxl's temporary sheets")
     proc.kill()
     proc.communicate(timeout=60)
     assert proc.returncode == -signal.SIGKILL
