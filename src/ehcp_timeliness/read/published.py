@@ -34,7 +34,10 @@ new (ONS) code changes (Buckinghamshire is 825 under both E10000002 and E0600006
 
 from __future__ import annotations
 
+import codecs
+import csv
 import difflib
+import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -46,11 +49,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 from pydantic import BaseModel, ConfigDict
 
-from ehcp_timeliness.dates import as_arrow_text
 from ehcp_timeliness.errors import InputError
-from ehcp_timeliness.read.csv import read_cells
 
 #: DfE's identity columns, common to every file of the release, in their order.
 ID_COLUMNS = [
@@ -365,8 +367,15 @@ def read_release(folder: Path) -> Release:
 
 def read_table(path: Path, spec: FileSpec) -> PublishedTable:
     """Read and check one file: DfE's layout, time periods, and data for every year."""
-    cells = read_cells(path)  # every cell as text, so DfE's symbols survive as markers
-    header = [h.strip() for h in cells.headers]
+    raw = path.read_bytes()
+    if raw.startswith(codecs.BOM_UTF8):
+        raw = raw[len(codecs.BOM_UTF8) :]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252", errors="replace")
+    header = next(csv.reader(io.StringIO(text.split("\n", 1)[0].rstrip("\r"))), [])
+    header = [h.strip() for h in header]
     missing = [c for c in (*ID_COLUMNS, *spec.columns) if c not in header]
     if missing:
         raise InputError(
@@ -374,21 +383,30 @@ def read_table(path: Path, spec: FileSpec) -> PublishedTable:
             f"column{'s' if len(missing) > 1 else ''} {', '.join(missing)} (see the release's "
             "data-guidance.txt)"
         )
-    if cells.data.empty:
+    try:  # every cell as text, so DfE's symbols survive to be read as markers
+        body = pacsv.read_csv(
+            pa.BufferReader(text.encode("utf-8")),
+            read_options=pacsv.ReadOptions(skip_rows=1, column_names=[f"c{i}" for i in
+                                                                      range(len(header))]),
+            convert_options=pacsv.ConvertOptions(
+                column_types={f"c{i}": pa.string() for i in range(len(header))},
+                strings_can_be_null=False, quoted_strings_can_be_null=False),
+        )  # fmt: skip
+    except pa.ArrowInvalid as exc:
+        raise InputError(f"{path}: not a readable CSV ({exc})") from None
+    if body.num_rows == 0:
         raise InputError(f"{path}: no data rows under the header")
-    body = [as_arrow_text(cells.data[c]) for c in cells.data.columns]
-    notes = [f"{path.name}: row {row} was not read: {what}" for row, what in cells.malformed]
-    notes += [f"{path.name}: row {n.row}: {n.message}" for n in cells.notes]
+    notes = []
     first: dict[str, int] = {}
     for i, name in enumerate(header):
         if name in first:
-            same = body[i].equals(body[first[name]])
+            same = body.column(i).equals(body.column(first[name]))
             notes.append(f"{path.name}: column {name} appears twice; the first is used"
                          + ("" if same else ", and the two differ"))  # fmt: skip
         else:
             first[name] = i
 
-    ids = pd.DataFrame({name: pc.utf8_trim_whitespace(body[first[name]]).to_pandas()
+    ids = pd.DataFrame({name: pc.utf8_trim_whitespace(body.column(first[name])).to_pandas()
                         for name in ID_COLUMNS})  # fmt: skip
     year = _years(ids["time_period"], spec, path)
     values, markers = {}, {}
@@ -396,10 +414,9 @@ def read_table(path: Path, spec: FileSpec) -> PublishedTable:
     for name, i in first.items():
         if name in ID_COLUMNS:
             continue
-        values[name], markers[name], strange = _numbers(body[i])
+        values[name], markers[name], strange = _numbers(body.column(i))
         if len(strange) and not odd:
-            first_odd = (f"row {cells.rows[strange[0]]}, column {name}, "
-                         f"{markers[name][strange[0]]!r}")  # fmt: skip
+            first_odd = f"row {strange[0] + 2}, column {name}, {markers[name][strange[0]]!r}"
         odd += len(strange)
     if odd:
         notes.append(f"{path.name}: {odd:,} cell{'s are' if odd > 1 else ' is'} neither a "
@@ -461,16 +478,16 @@ def _region_totals_as_councils(frame: pd.DataFrame, marks: pd.DataFrame, path: P
     return notes
 
 
-def _numbers(column: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _numbers(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A text column as float64 (NaN where not a number; thousands commas allowed); the
     stripped text of each cell that is not a number (None where it is); and the positions of
     cells that are neither a number nor one of DfE's symbols."""
     text = pc.utf8_trim_whitespace(column)
     digits = pc.replace_substring(text, ",", "")
     ok = pc.match_substring_regex(digits, NUMBER)
-    number = pc.cast(pc.if_else(ok, digits, pa.scalar(None, text.type)), pa.float64())
-    marker = pc.if_else(ok, pa.scalar(None, text.type), text)
-    known = pc.is_in(pc.utf8_lower(marker), value_set=pa.array(list(MARKERS), text.type))
+    number = pc.cast(pc.if_else(ok, digits, pa.scalar(None, pa.string())), pa.float64())
+    marker = pc.if_else(ok, pa.scalar(None, pa.string()), text)
+    known = pc.is_in(pc.utf8_lower(marker), value_set=pa.array(list(MARKERS)))
     strange = pc.and_(pc.invert(ok), pc.invert(known)).to_numpy(zero_copy_only=False)
     return (number.to_numpy(zero_copy_only=False), marker.to_numpy(zero_copy_only=False),
             np.flatnonzero(strange))  # fmt: skip
