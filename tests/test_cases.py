@@ -102,3 +102,33 @@ def test_formula_text_is_defused_unless_raw_and_headers_too(sample, tmp_path):
     formulas = sum(r[team] == "=SUM(A1)" for r in raw)
     assert formulas > 0
     assert [r[team] for r in safe if "SUM" in r[team]] == ["'=SUM(A1)"] * formulas
+
+
+def test_a_far_off_date_is_written_as_it_is_and_dates_stay_unquoted_when_text_needs_quotes(
+    sample, tmp_path
+):
+    """A due date in 9999 (a system's "no date") is formatted from the dates present, not
+    from a table of every day between; and where a dimension's text needs quotes (the
+    sample's teams hold commas and quotes), dates and days over are still written bare."""
+    every = pd.concat(evaluate_rules(sample, RULES, as_at=AS_AT), ignore_index=True)
+    some = every[every["rule"] == "review-12m"].head(2_000).copy()
+    some.iloc[0, some.columns.get_loc("due_date")] = pd.Timestamp("9999-12-31")
+    lookups: list[int] = []
+    real = cases_module._lookup
+
+    def spy(values, missing, text):
+        out = real(values, missing, text)
+        lookups.append(len(out.dictionary) if hasattr(out, "dictionary") else 0)
+        return out
+
+    cases_module._lookup = spy
+    try:
+        write_cases(some, sample, RULES, tmp_path / "far.csv")
+    finally:
+        cases_module._lookup = real
+    assert max(lookups) <= len(some)  # not 2.9 million days from 2017 to 9999
+    assert read_back(tmp_path / "far.csv")[1] == expected_rows(some, sample)
+    text = (tmp_path / "far.csv").read_text(encoding="utf-8-sig")
+    assert '"North, ""Hub"" 2"' in text  # this piece was quoted where needed
+    assert ",9999-12-31," in text and '"9999-12-31"' not in text
+    assert not any(f'"{d:%Y-%m-%d}"' in text for d in some["start_date"].head(50))

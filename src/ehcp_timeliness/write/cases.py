@@ -51,6 +51,11 @@ def _lookup(values: np.ndarray, missing: np.ndarray, text: Callable[[np.ndarray]
     present = ~missing
     lo = int(values.min(where=present, initial=np.iinfo(np.int64).max))
     hi = int(values.max(where=present, initial=np.iinfo(np.int64).min))
+    if hi - lo >= len(values):  # a sparse range (a far-off date): the values present only
+        distinct, codes = np.unique(np.where(present, values, lo), return_inverse=True)
+        return pa.DictionaryArray.from_arrays(
+            pa.array(codes.astype(np.int32), mask=missing), text(distinct)
+        )
     codes = (values - lo).astype(np.int32)  # blanks' codes are masked, whatever they are
     return pa.DictionaryArray.from_arrays(
         pa.array(codes, mask=missing), text(np.arange(lo, hi + 1, dtype=np.int64))
@@ -61,6 +66,10 @@ def _dates(values: pd.Series) -> pa.Array:
     days = values.to_numpy().astype("datetime64[D]")
     text = lambda d: pa.array(d.astype(np.int32), pa.date32()).cast(pa.string())  # noqa: E731
     return _lookup(days.view(np.int64), np.isnat(days), text)
+
+
+def _typed_dates(values: pd.Series) -> pa.Array:
+    return pa.array(values.to_numpy("datetime64[D]"), type=pa.date32())
 
 
 def _numbers(values: pd.Series) -> pa.Array:
@@ -119,34 +128,42 @@ class _Gather:
                 cols[d] = safe(pc.dictionary_encode(text.cast(pa.large_string())))
             self.columns[name] = cols
 
-    def table(self, cases: pd.DataFrame) -> pa.Table:
-        """The cases with their details, in the order given, whatever tables they come from."""
+    def table(self, cases: pd.DataFrame, typed: bool = False) -> pa.Table:
+        """The cases with their details, in the order given, whatever tables they come from.
+
+        Dates and days over are text formatted once per value, unless ``typed``: then they
+        are Arrow dates and numbers, which a CSV quoted where needed leaves unquoted."""
         which = case_tables(cases, self.rules)
         pieces, positions = [], []
         for name in self.columns:
             mine = np.flatnonzero(which == name)
             if mine.size == len(cases):  # a rule's cases: all from its one table
-                return self._from(cases, name)
+                return self._from(cases, name, typed)
             if mine.size:
-                pieces.append(self._from(cases.iloc[mine], name))
+                pieces.append(self._from(cases.iloc[mine], name, typed))
                 positions.append(mine)
         if len(pieces) == 1:
             return pieces[0]
         both = pa.concat_tables([_plain(piece) for piece in pieces])
         return both.take(pa.array(np.argsort(np.concatenate(positions), kind="stable")))
 
-    def _from(self, cases: pd.DataFrame, table: str) -> pa.Table:
+    def _from(self, cases: pd.DataFrame, table: str, typed: bool) -> pa.Table:
         src = pa.array(cases["_src"].to_numpy())
         cols = self.columns[table]
+        dates = _typed_dates if typed else _dates
         out = {
             "rule": _decode(cases["rule"], self.raw),
             "person_id": pc.take(cols["person_id"], src),
             "record_id": pc.take(cols["record_id"], src),
-            "start_date": _dates(cases["start_date"]),
-            "due_date": _dates(cases["due_date"]),
-            "end_date": _dates(cases["end_date"]),
+            "start_date": dates(cases["start_date"]),
+            "due_date": dates(cases["due_date"]),
+            "end_date": dates(cases["end_date"]),
             "status": _decode(cases["status"], self.raw),
-            "days_over": _numbers(cases["days_over"]),
+            "days_over": (
+                pa.array(cases["days_over"].to_numpy(np.int64))
+                if typed
+                else _numbers(cases["days_over"])
+            ),  # fmt: skip
             "exception": _flags(cases["exception"]),
         }
         for d in self.dims:  # large_string: the same type for both tables, to concatenate
@@ -195,11 +212,11 @@ def case_writer(
     header = ",".join(_quote(c if raw else defuse_value(c)) for c in names) + "\n"
 
     def chunk(part: pd.DataFrame) -> pa.Buffer:
-        table = gathering.result().table(part)
+        gather = gathering.result()
         try:  # unquoted is a tenth smaller; Arrow refuses it if any value needs quotes
-            return _csv(table, "none")
-        except pa.ArrowInvalid:
-            return _csv(table, "needed")
+            return _csv(gather.table(part), "none")
+        except pa.ArrowInvalid:  # quoted where needed, with dates and numbers left bare
+            return _csv(gather.table(part, typed=True), "needed")
 
     with (
         open(path, "wb") as f,
@@ -232,6 +249,7 @@ def case_writer(
             formatted.put(None)
             raise
         formatted.put(None)  # the disk thread stops after what is queued
+        gathering.result()  # the tables' conversion failed: raises here, even with no cases
         written.result()  # a formatting or disk error raises here
         if digests is not None:
             digests[path] = digest.hexdigest()
