@@ -122,11 +122,23 @@ def test_the_spinner_names_every_running_stage_and_stops_when_none_is(monkeypatc
     monkeypatch.setattr(logs, "Status", Status)
     spinner = logs._Spinner()
     for stage, event in [("summarise", "start"), ("project", "start"), ("summarise", "end"),
-                         ("project", "end")]:  # fmt: skip
+                         ("project", "end"), ("evaluate", "start"),
+                         ("evaluate", "failed")]:  # fmt: skip
         record = logging.LogRecord("ehcp_timeliness", logging.DEBUG, "", 0, "", None, None)
         record.stage, record.event = stage, event
         spinner.emit(record)
-    assert shown == ["summarise...", "summarise, project...", "project...", None]
+    assert shown == ["summarise...", "summarise, project...", "project...", None,
+                     "evaluate...", None]  # fmt: skip
+
+
+def test_a_stage_that_fails_says_so_to_the_log(caplog):
+    from ehcp_timeliness.analysis import stage
+
+    level = caplog.at_level(logging.DEBUG, logger="ehcp_timeliness")
+    with level, pytest.raises(ValueError), stage("evaluate", []):
+        raise ValueError("a rule failed")
+    events = [(r.stage, r.event) for r in caplog.records if hasattr(r, "event")]
+    assert events == [("evaluate", "start"), ("evaluate", "failed")]
 
 
 def test_case_sinks_receive_every_rules_cases_as_evaluated(analysis):

@@ -185,7 +185,11 @@ def stage(name: str, stages: list[StageLog]) -> Iterator[StageLog]:
     entry = StageLog(name)
     log.debug(f"{name}: started", extra={"stage": name, "event": "start"})
     start = time.perf_counter()
-    yield entry
+    try:
+        yield entry
+    except BaseException:  # so a terminal's spinner stops naming it
+        log.debug(f"{name}: failed", extra={"stage": name, "event": "failed"})
+        raise
     entry.seconds = time.perf_counter() - start
     stages.append(entry)
     log.info(entry.line(), extra={"stage": name, "event": "end", "seconds": entry.seconds,
@@ -254,13 +258,7 @@ def analyse(
     try:  # the case sinks write on their own threads until every stage is done
         with stage("evaluate", stages) as s:
             adders = [sinks.enter_context(sink(validated.tables, rules)) for sink in case_sinks]
-            parts = []
-            for part in evaluate_rules(validated.tables, rules, as_at=as_at):
-                parts.append(part)
-                for add in adders:
-                    add(part)
-            cases = combine(parts, rules)
-            del parts  # the sinks keep the pieces they have still to write, no more
+            cases = _evaluate(validated.tables, rules, as_at, adders)
             s.counts = {"cases": len(cases)}
         report, previous, bench, projections = _summarise(
             validated, cases, rules, options, period, by, stages)  # fmt: skip
@@ -274,6 +272,19 @@ def analyse(
         sinks.close()
     return Analysis(options, rules, validated, period, cases, report, previous, bench, stages,
                     projections, digests)  # fmt: skip
+
+
+def _evaluate(tables: dict[str, pd.DataFrame], rules: RuleSet, as_at: date,
+              adders: list[Callable[[pd.DataFrame], None]]) -> pd.DataFrame:  # fmt: skip
+    """Every rule's cases, each handed to the sinks as soon as it is made, joined into one
+    frame. The rules' own frames go when this returns (the sinks keep the pieces they have
+    still to write, no more), so a run holds its cases once."""
+    parts = []
+    for part in evaluate_rules(tables, rules, as_at=as_at):
+        parts.append(part)
+        for add in adders:
+            add(part)
+    return combine(parts, rules)
 
 
 def _project(

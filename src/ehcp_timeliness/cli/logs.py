@@ -60,7 +60,7 @@ class _Spinner(logging.Handler):
         stage = getattr(record, "stage", "working")
         if event == "start":
             self._running.append(stage)
-        elif event == "end" and stage in self._running:
+        elif event in ("end", "failed") and stage in self._running:
             self._running.remove(stage)
         else:
             return
