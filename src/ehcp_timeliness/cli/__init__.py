@@ -34,7 +34,7 @@ def _keep_freed_memory() -> None:
     each stage's arrays (millions of cases) fault in new pages, which the kernel zeroes, where
     the previous stage's freed ones would do. Serving every block from the heap and never
     trimming it cut a national run's page faults by a fifth and its system time by a quarter
-    (0.1 s of 3.4 s), for about 90 MB more peak memory (benchmarks/README.md). Elsewhere (not
+    (0.1 s of 3.4 s), for about 100 MB more peak memory (benchmarks/README.md). Elsewhere (not
     glibc), or if refused, nothing changes.
     """
     if sys.platform != "linux":

@@ -49,25 +49,27 @@ BASELINES = ("persistence", "growth")
 #: The release's files this reads (caseload.csv is required).
 READS = ("caseload", "newplans")
 
-_BAND_POOLED = (
-    f"the projection times exp of the {LOW:.0%} and {HIGH:.0%} percentiles of the method's "
-    "log errors (log of actual over projected) at the same horizon, pooled across councils "
-    "over every back-test origin whose outcome is published; where fewer than "
-    f"{MIN_ERRORS} errors at that horizon exist, the longest shorter horizon k that has them, "
-    "widened by h/k"
-)
-_BAND_SIZE = (
-    "; each error standardised by the spread expected at its council's caseload n at the "
-    "origin, spread^2 = a + b/n (fitted on the same errors), and carried to this council's "
-    "caseload, so small councils get wider bands"
-)
+
+def _band_how(widening: str, sized: bool) -> str:
+    return (
+        f"the projection times exp of the {LOW:.0%} and {HIGH:.0%} percentiles of the method's "
+        "log errors (log of actual over projected) at the same horizon, pooled across "
+        "councils over every back-test origin whose outcome is published; where fewer than "
+        f"{MIN_ERRORS} errors at that horizon exist, the longest shorter horizon k that has "
+        f"them, {widening}"
+        + ("; each error standardised by the spread expected at its council's caseload n at "
+           "the origin, spread^2 = a + b/n (fitted on the same errors), and carried to this "
+           "council's caseload, so small councils get wider bands" if sized
+           else "; the same in proportion for every council")
+    )  # fmt: skip
+
+
 #: How each kind of band is made, in words.
 BAND_HOW = {
-    "pooled": _BAND_POOLED + "; the same in proportion for every council",
-    "size": _BAND_POOLED + _BAND_SIZE,
-    "size+horizon": _BAND_POOLED.replace("widened by h/k", "widened by (h/k)^p, p measured "
-                                         "from the errors known at two horizons (0.5 to 1)")
-    + _BAND_SIZE,
+    "pooled": _band_how("widened by h/k", sized=False),
+    "size": _band_how("widened by h/k", sized=True),
+    "size+horizon": _band_how("widened by (h/k)^p, p measured from the errors known at two "
+                              "horizons (0.5 to 1)", sized=True),
 }  # fmt: skip
 
 
@@ -237,8 +239,6 @@ def project_published(
     below 1. ``band`` is how the 80% bands are made (one of
     :data:`~ehcp_timeliness.project.backtest_published.BANDS`).
     """
-    if band not in BANDS:
-        raise ValueError(f"unknown band {band!r}; known: {', '.join(BANDS)}")
     if horizon_years < 1:
         raise ValueError("the horizon is at least one year")
     if method is not None and method not in m.METHODS:
@@ -274,7 +274,7 @@ def project_published(
         parameters=_parameters(panel),
         backtest=_scores(bt),
         chosen_by_origin=bt.selected,
-        coverage_by_size=_by_size(bt, bt.default),
+        coverage_by_size=_by_size(coverage_by_size(bt.outcomes, bt.default)),
         comparisons=[],
         goals=[],
         projections=projections,
@@ -295,8 +295,8 @@ def _read(folder: Path) -> tuple[Release, Panel, list[str]]:
     return release, panel, notes
 
 
-def _by_size(bt: Backtest, method: str) -> list[SizeCoverage]:
-    table = coverage_by_size(bt.outcomes, method)
+def _by_size(table: pd.DataFrame) -> list[SizeCoverage]:
+    """:func:`coverage_by_size`'s table as models."""
     return [
         SizeCoverage(horizon=int(r["horizon"]), tercile=str(r["tercile"]),
                      outcomes=int(r["outcomes"]),
@@ -314,14 +314,13 @@ def compare_bands(folder: Path) -> list[BandVariant]:
     out = []
     for band in BANDS:
         bt = backtest(panel, names, max(HORIZONS), band)
-        marginal, conditional = calibration_error(
-            bt.scores, coverage_by_size(bt.outcomes, bt.default), bt.default
-        )
+        by_size = coverage_by_size(bt.outcomes, bt.default)
+        marginal, conditional = calibration_error(bt.scores, by_size, bt.default)
         out.append(
             BandVariant(
                 band=band,
                 coverage=[s for s in _scores(bt) if s.method == bt.default],
-                by_size=_by_size(bt, bt.default),
+                by_size=_by_size(by_size),
                 marginal_error=round(marginal, 3),
                 size_error=round(conditional, 3),
             )
