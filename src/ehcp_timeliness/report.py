@@ -454,6 +454,7 @@ def backlog(cases: pd.DataFrame, period: Period, as_at: date) -> list[BacklogPoi
     """
     twenty = (cases["rule"] == PLAN_20W).to_numpy()
     start = cases["start_date"].to_numpy()[twenty].astype("datetime64[D]")
+    due = cases["due_date"].to_numpy()[twenty].astype("datetime64[D]")
     end = cases["end_date"].to_numpy()[twenty].astype("datetime64[D]")
     as_at64 = np.datetime64(as_at, "D")
     first = min(_trend_months(period)[0], as_at64.astype("datetime64[M]") - 12)
@@ -463,7 +464,7 @@ def backlog(cases: pd.DataFrame, period: Period, as_at: date) -> list[BacklogPoi
     out = []
     for day in days:
         waiting = (start <= day) & ~(end <= day)  # NaT compares False: not issued yet
-        past = waiting & (start + np.timedelta64(140, "D") < day)
+        past = waiting & (due < day)  # the rule's own due date, not a second 20 weeks
         out.append(BacklogPoint(date=day.astype(date), open=int(waiting.sum()),
                                 past_20_weeks=int(past.sum())))  # fmt: skip
     return out

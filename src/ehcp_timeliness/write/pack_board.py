@@ -275,6 +275,7 @@ def backlog(analysis: Analysis) -> Sheet:
     mine = cases[((cases["rule"] == PLAN_20W).to_numpy()) & ((status == OPEN) |
                                                           (status == OVERDUE))]  # fmt: skip
     days = (pd.Timestamp(report.as_at) - mine["start_date"]).dt.days.to_numpy()
+    overdue = mine["status"].cat.codes.to_numpy() == OVERDUE  # past the rule's due date
     by = report.by
     group_name = dimension_label(by) if by else "Council"
     if by:
@@ -287,10 +288,10 @@ def backlog(analysis: Analysis) -> Sheet:
         sel = groups == value
         counts = _band(pd.Series(days[sel]), BACKLOG_BANDS)
         rows.append({group_name: value, **counts, "Waiting": int(sel.sum()),
-                     "Past 20 weeks": int((days[sel] > 140).sum())})  # fmt: skip
+                     "Past 20 weeks": int(overdue[sel].sum())})  # fmt: skip
     total = _band(pd.Series(days), BACKLOG_BANDS)
     rows.append({group_name: "Total", **total, "Waiting": len(days),
-                 "Past 20 weeks": int((days > 140).sum())})  # fmt: skip
+                 "Past 20 weeks": int(overdue.sum())})  # fmt: skip
     frame = pd.DataFrame(rows)
     formats: dict[str, Format] = {c: "int" for c in frame.columns[1:]}
     return Sheet(
