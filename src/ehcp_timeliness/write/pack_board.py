@@ -280,15 +280,24 @@ def backlog(analysis: Analysis) -> Sheet:
     group_name = dimension_label(by) if by else "Council"
     if by:
         codes, labels = analysis.dimension(mine, by)
-        groups = np.array([value_label(by, v) for v in labels], dtype=object)[codes]
+        shown = [value_label(by, v) for v in labels]
     else:
-        groups = np.full(len(mine), "All", dtype=object)
-    rows = []
-    for value in sorted(set(groups.tolist())):
-        sel = groups == value
-        counts = _band(pd.Series(days[sel]), BACKLOG_BANDS)
-        rows.append({group_name: value, **counts, "Waiting": int(sel.sum()),
-                     "Past 20 weeks": int(overdue[sel].sum())})  # fmt: skip
+        codes, shown = np.zeros(len(mine), dtype=np.int64), ["All"]
+    names, merged = np.unique(np.array(shown, dtype=object), return_inverse=True)
+    group = merged[codes] if len(codes) else np.zeros(0, dtype=np.int64)
+    # Counts per (group, band) in one pass, with _band's bands: (previous limit, limit] days.
+    limits = [np.inf if last is None else last for _, last in BACKLOG_BANDS]
+    band = np.searchsorted(limits, days, side="left")
+    counted = days > -1
+    n = len(names)
+    per_band = np.bincount(group[counted] * len(limits) + band[counted],
+                           minlength=n * len(limits)).reshape(n, len(limits))  # fmt: skip
+    waiting = np.bincount(group, minlength=n)
+    past = np.bincount(group, weights=overdue, minlength=n).astype(np.int64)
+    bands = [label for label, _ in BACKLOG_BANDS]
+    rows = [{group_name: names[i], **dict(zip(bands, map(int, per_band[i]), strict=True)),
+             "Waiting": int(waiting[i]), "Past 20 weeks": int(past[i])}
+            for i in range(n) if waiting[i]]  # fmt: skip
     total = _band(pd.Series(days), BACKLOG_BANDS)
     rows.append({group_name: "Total", **total, "Waiting": len(days),
                  "Past 20 weeks": int(overdue.sum())})  # fmt: skip
