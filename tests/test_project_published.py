@@ -406,6 +406,25 @@ def test_coverage_by_size_splits_each_origin_into_thirds():
     assert table.loc[(2, "small"), "outcomes"] == 0
 
 
+def test_coverage_by_origin_counts_each_origins_outcomes_above_inside_and_below():
+    outcomes = pd.DataFrame({
+        "method": "growth", "horizon": 1, "banded": [True] * 5 + [False],
+        "origin": [2022, 2022, 2022, 2023, 2023, 2023],
+        "projected": 100.0, "lower_80": 90.0, "upper_80": 110.0,
+        "actual": [95.0, 120, 80, 111, 130, 100],
+    })  # fmt: skip
+    outcomes["inside"] = outcomes["actual"].between(outcomes["lower_80"], outcomes["upper_80"])
+    table = bp.coverage_by_origin(outcomes, "growth").set_index("origin")
+    assert table.loc[2022, "outcomes"] == 3 and table.loc[2023, "outcomes"] == 2  # unbanded out
+    assert table.loc[2022, "coverage"] == pytest.approx(1 / 3)
+    assert table.loc[2022, "above"] == pytest.approx(1 / 3)
+    assert table.loc[2022, "below"] == pytest.approx(1 / 3)
+    assert table.loc[2022, "median_surprise"] == pytest.approx(-5.0)  # of -5, +20, -20
+    assert table.loc[2023, "coverage"] == 0 and table.loc[2023, "above"] == 1
+    assert table.loc[2023, "median_surprise"] == pytest.approx(20.5)  # of +11, +30
+    assert bp.coverage_by_origin(outcomes, "linear").empty
+
+
 def test_scores_on_hand_made_outcomes():
     rows = pd.DataFrame({
         "method": "growth", "origin": [2020, 2020, 2021, 2021], "horizon": 1,

@@ -174,3 +174,10 @@ def _backtest(result: PublishedProjection) -> None:
     ]  # fmt: skip
     out.print(f"The default's 80% coverage by council size (thirds by caseload at each origin): "
               f"{'; '.join(by_size)}.", markup=False)  # fmt: skip
+    by_origin = "; ".join(
+        f"{c.horizon} year{'s' if c.horizon > 1 else ''} from {c.origin} {c.coverage_80:.0%} "
+        f"({c.outcomes}, median surprise {c.median_surprise:+.1f}%)"
+        for c in result.coverage_by_origin
+    )
+    out.print(f"By origin (each origin's councils share that year's surprise): {by_origin}.",
+              markup=False)  # fmt: skip

@@ -423,6 +423,31 @@ def coverage_by_size(outcomes: pd.DataFrame, method: str) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def coverage_by_origin(outcomes: pd.DataFrame, method: str) -> pd.DataFrame:
+    """``method``'s band coverage for each horizon and origin: one row per (horizon, origin)
+    with banded outcomes: ``outcomes``, ``coverage``, the shares ``above`` and ``below`` the
+    band, and ``median_surprise``, the median of (actual - projected) / projected in percent
+    (the surprise that origin's councils shared: positive where more plans came than projected,
+    so the opposite sign to the bias)."""
+    b = outcomes[(outcomes["method"] == method) & outcomes["banded"]]
+    b = b.assign(
+        above=b["actual"] > b["upper_80"],
+        below=b["actual"] < b["lower_80"],
+        surprise=(b["actual"] / b["projected"] - 1) * 100,
+    )
+    return (
+        b.groupby(["horizon", "origin"], sort=True)
+        .agg(
+            outcomes=("inside", "size"),
+            coverage=("inside", "mean"),
+            above=("above", "mean"),
+            below=("below", "mean"),
+            median_surprise=("surprise", "median"),
+        )  # fmt: skip
+        .reset_index()
+    )
+
+
 def calibration_error(scores: pd.DataFrame, by_size: pd.DataFrame, method: str) -> (
     tuple[float, float]
 ):  # fmt: skip

@@ -32,6 +32,7 @@ from ehcp_timeliness.project.backtest_published import (
     Backtest,
     backtest,
     calibration_error,
+    coverage_by_origin,
     coverage_by_size,
     error_sample,
     versus,
@@ -106,6 +107,22 @@ class SizeCoverage(BaseModel):
     tercile: str
     outcomes: int
     coverage_80: float | None
+
+
+class OriginCoverage(BaseModel):
+    """The default's band coverage for the councils projected from one origin at one horizon:
+    they share that year's surprise, so coverage moves from one origin to the next."""
+
+    horizon: int
+    origin: int
+    outcomes: int
+    coverage_80: float
+    #: The shares of outcomes above and below the band (0.1 is 10%).
+    above: float
+    below: float
+    #: The median of (actual - projected) / projected, in percent: positive where more plans
+    #: came than projected (the opposite sign to the bias).
+    median_surprise: float
 
 
 class BandVariant(BaseModel):
@@ -204,6 +221,8 @@ class PublishedProjection(BaseModel):
     chosen_by_origin: dict[int, str]
     #: The default's band coverage by council size (thirds by caseload at each origin).
     coverage_by_size: list[SizeCoverage]
+    #: The default's band coverage at each back-test origin.
+    coverage_by_origin: list[OriginCoverage]
     comparisons: list[Comparison]
     goals: list[Goal]
     projections: list[Projection]
@@ -275,6 +294,7 @@ def project_published(
         backtest=_scores(bt),
         chosen_by_origin=bt.selected,
         coverage_by_size=_by_size(coverage_by_size(bt.outcomes, bt.default)),
+        coverage_by_origin=_by_origin(coverage_by_origin(bt.outcomes, bt.default)),
         comparisons=[],
         goals=[],
         projections=projections,
@@ -301,6 +321,17 @@ def _by_size(table: pd.DataFrame) -> list[SizeCoverage]:
         SizeCoverage(horizon=int(r["horizon"]), tercile=str(r["tercile"]),
                      outcomes=int(r["outcomes"]),
                      coverage_80=round(float(r["coverage"]), 4) if r["outcomes"] else None)
+        for r in table.to_dict("records")
+    ]  # fmt: skip
+
+
+def _by_origin(table: pd.DataFrame) -> list[OriginCoverage]:
+    """:func:`coverage_by_origin`'s table as models."""
+    return [
+        OriginCoverage(horizon=int(r["horizon"]), origin=int(r["origin"]),
+                       outcomes=int(r["outcomes"]), coverage_80=round(float(r["coverage"]), 4),
+                       above=round(float(r["above"]), 4), below=round(float(r["below"]), 4),
+                       median_surprise=round(float(r["median_surprise"]), 2))
         for r in table.to_dict("records")
     ]  # fmt: skip
 
@@ -501,7 +532,8 @@ def _goals(result: PublishedProjection) -> list[Goal]:
             f"{s.horizon} year{'s' if s.horizon > 1 else ''}: {s.coverage_80:.1%} of "
             f"{s.band_outcomes} (origins {', '.join(map(str, s.band_origins))})"
             for s in cover
-        ),
+        )
+        + _spread(result),
     )
     sel = result.score(SELECTED, at)
     bases = [result.score(b, at) for b in BASELINES]
@@ -517,6 +549,27 @@ def _goals(result: PublishedProjection) -> list[Goal]:
     return [beats, coverage, honest]
 
 
+def _spread(result: PublishedProjection) -> str:
+    """The coverage over every horizon together, and its range across origins."""
+    by = result.coverage_by_origin
+    n = sum(c.outcomes for c in by)
+    if not n:
+        return ""
+    inside = sum(c.coverage_80 * c.outcomes for c in by) / n
+    low = min(by, key=lambda c: c.coverage_80)
+    high = max(by, key=lambda c: c.coverage_80)
+
+    def at(c: OriginCoverage) -> str:
+        return (
+            f"{c.coverage_80:.1%} ({c.horizon} year{'s' if c.horizon > 1 else ''} from {c.origin})"
+        )
+
+    return (
+        f"; every horizon together: {inside:.1%} of {n}; from one origin and horizon to "
+        f"another it ranges from {at(low)} to {at(high)}"
+    )
+
+
 def _require_census(la: LocalAuthority, panel: Panel) -> None:
     """InputError unless the council has a census at the panel's origin to project from."""
     rows = np.flatnonzero(panel.codes == la.old_code)
@@ -527,6 +580,19 @@ def _require_census(la: LocalAuthority, panel: Panel) -> None:
     last = f" (its last is January {known[-1]}; the council was reorganised)" if len(known) else ""
     raise InputError(f"--la: {la.label} has no January {panel.origin} census to project "
                      f"from{last}")  # fmt: skip
+
+
+def origins_markdown(result: PublishedProjection) -> str:
+    """The default's coverage at each origin as the Markdown table docs/projections.md quotes."""
+    lines = [
+        "| Years ahead | Origin | Outcomes | Coverage | Above the band | Below the band | "
+        "Median surprise |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for c in result.coverage_by_origin:
+        lines.append(f"| {c.horizon} | {c.origin} | {c.outcomes} | {c.coverage_80:.1%} | "
+                     f"{c.above:.1%} | {c.below:.1%} | {c.median_surprise:+.1f}% |")  # fmt: skip
+    return "\n".join(lines) + "\n"
 
 
 def backtest_markdown(result: PublishedProjection) -> str:
