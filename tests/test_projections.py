@@ -363,6 +363,8 @@ def test_project_writes_the_pack_with_projection_sheets_and_csvs(tmp_path):
         str(tmp_path / "pack.xlsx"),
         "--csv-dir",
         str(tmp_path / "csv"),
+        "--json",
+        str(tmp_path / "p.json"),
     ]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
@@ -383,6 +385,17 @@ def test_project_writes_the_pack_with_projection_sheets_and_csvs(tmp_path):
                           "Open assessments upper 80%"]  # fmt: skip
     scenarios = pd.read_csv(tmp_path / "csv" / "Projections - Scenarios.csv")
     assert set(scenarios["Scenario"]) == {"baseline", "capacity +20%"}
+    # Whole plans are rounded as the console rounds them, not cut down; every figure has its band.
+    made = json.loads((tmp_path / "p.json").read_text())["flow"]["scenarios"]
+    sheet = wb["Projections"]
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    top = next(i for i, r in enumerate(rows) if r[:2] == ["Scenario", "Weeks ahead"])
+    header = rows[top]
+    assert {"Plans issued lower 80%", "Plans issued upper 80%"} <= set(header)
+    issued = header.index("Plans issued")
+    expected = [(m["scenario"]["name"], int(k), round(v["value"]))
+                for m in made for k, v in m["issued"].items()]  # fmt: skip
+    assert [(r[0], r[1], r[issued]) for r in rows[top + 1 : top + 1 + len(expected)]] == expected
     cliff = pd.read_csv(tmp_path / "csv" / "Deadline cliff - By rule.csv")
     assert (cliff["Passing due date within the horizon"] + cliff["Passing due date later"]
             == cliff["Open now"]).all()  # fmt: skip

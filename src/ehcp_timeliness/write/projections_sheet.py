@@ -54,7 +54,8 @@ def _summary(p: Projections) -> Sheet:
                     f"Open {UPPER}": s.open[k].upper,
                     "Past 20 weeks": s.overdue[k].value, f"Past 20 weeks {LOWER}":
                     s.overdue[k].lower, f"Past 20 weeks {UPPER}": s.overdue[k].upper,
-                    "Plans issued": s.issued[k].value,
+                    "Plans issued": s.issued[k].value, f"Plans issued {LOWER}":
+                    s.issued[k].lower, f"Plans issued {UPPER}": s.issued[k].upper,
                     "Past-20-week backlog clears": s.overdue_clears,
                     "20-week rate next quarter": None if s.next_quarter_rate is None
                     else s.next_quarter_rate.value,

@@ -217,7 +217,7 @@ def _columns(ws, block: Block, widths: list[float]) -> tuple[list[list[object]],
                 if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
                     cells.append(None)
                 else:
-                    cell = WriteOnlyCell(ws, value=int(v) if fmt == "int" else float(v))
+                    cell = WriteOnlyCell(ws, value=round(v) if fmt == "int" else float(v))
                     cell.number_format = NUMBER_FORMATS[fmt]
                     cells.append(cell)
             out.append(cells)
