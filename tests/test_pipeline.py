@@ -215,6 +215,25 @@ def test_report_refuses_to_overwrite_its_input_before_reading(tmp_path):
     assert extract.read_text() == "person_id,received_date\nP1,2024-01-01\n"
 
 
+def test_a_file_output_named_dash_is_refused_not_written(tmp_path, monkeypatch):
+    """'-' is standard output for --json only; for a file option it is a usage error, not a
+    file called '-' in the working folder."""
+    monkeypatch.chdir(tmp_path)
+    extract = tmp_path / "data" / "requests.csv"
+    extract.parent.mkdir()
+    extract.write_text("person_id,received_date\nP1,2024-01-01\n")
+    for command, option in (("report", "--cases-out"), ("report", "--xlsx"),
+                            ("report", "--csv-dir"), ("validate", "--findings-out"),
+                            ("project", "--xlsx")):  # fmt: skip
+        dated = ["--as-at", "2025-03-31"] if command != "validate" else []
+        result = runner.invoke(app, [command, str(extract), *dated, option, "-"])
+        assert result.exit_code == 2, (command, option, result.output)
+        assert "only for --json" in result.output
+    published = runner.invoke(app, ["project", "--published", str(tmp_path), "--csv", "-"])
+    assert published.exit_code == 2 and "only for --json" in published.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
+
+
 def test_validate_refuses_to_overwrite_or_pollute_its_input_before_reading(tmp_path):
     extract = tmp_path / "requests.csv"
     extract.write_text("person_id,received_date\nP1,2024-01-01\n")

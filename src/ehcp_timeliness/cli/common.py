@@ -195,7 +195,12 @@ def analysed(body: Callable[[], T]) -> T:
 
 
 def refuse_outputs_among_inputs(inputs: list[Path], outputs: list[Path | None]) -> None:
-    """Usage error (exit 2), before anything is read, for an output that is an input."""
+    """Usage error (exit 2), before anything is read, for an output that is an input, or a
+    file output named ``-`` (standard output is for ``--json -`` only; a file called ``-``
+    is never what was meant)."""
+    if any(p is not None and str(p) == "-" for p in outputs):
+        raise typer.BadParameter("'-' (standard output) is only for --json; give the other "
+                                 "outputs a file or folder name")  # fmt: skip
     problems = outputs_among_inputs(inputs, outputs, SUFFIXES)
     if problems:
         message = "; ".join(problems) + ". Choose another output path."
