@@ -457,6 +457,30 @@ def test_reviews_due_in_past_months_are_counted_as_the_trend_sheet_counts_them(a
         assert m.due.value == int((due_month == m.month).sum()), m.month
 
 
+def test_projected_reviews_due_count_those_held_early_and_spare_meetings_hold_them_early(
+    analysis,
+):
+    """A projected month counts the reviews due in it as the past months do, including those
+    already held early; and meetings are projected at the recent rate while reviews are
+    waiting, spare ones holding the next month's reviews early, as the council has done."""
+    reviews = analysis.cases[(analysis.cases["rule"] == "review-12m").to_numpy()]
+    owed = reviews[(reviews["status"] != "not-owed").to_numpy()]
+    due_month = owed["due_date"].to_numpy().astype("datetime64[M]").astype(str)
+    held_by_now = (owed["end_date"] <= pd.Timestamp(AS_AT)).to_numpy()
+    r = analysis.projections.reviews
+    ahead = [m for m in r.months if not m.actual]
+    first = ahead[0]
+    early = int(((due_month == first.month) & held_by_now).sum())
+    assert early > 100  # the sample holds many reviews a month or so early
+    assert first.due.value >= early
+    due_then = int((due_month == first.month).sum())  # as recorded; some plans will cease
+    assert 0.95 * due_then <= first.due.value <= due_then
+    for m in ahead:
+        assert m.held.value <= r.held_per_month + 0.05  # held_per_month is to 0.1
+    # While reviews remain to hold, every meeting of the month is used.
+    assert first.held.value == pytest.approx(r.held_per_month, abs=0.05)
+
+
 def test_the_assumptions_say_whether_each_trend_is_carried_forward(analysis):
     """Capacity is projected at its recent level (backlog.CAPACITY_TREND): the words must not
     say its trend fades into the future, as they once did."""

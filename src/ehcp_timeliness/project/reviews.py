@@ -6,9 +6,11 @@ The projection is a monthly queue:
 * **due**: each live plan's next review falls due on its date (the ``review-12m`` case list),
   and each projected new plan's first review 12 months after it is issued; each review held
   makes the next due 12 months later. A due review counts only while its plan is live, at the
-  overall monthly cessation rate.
+  overall monthly cessation rate. Reviews already held early for a due date after the origin
+  count as due in their month (as the past months count them) but are not held again.
 * **held**: reviews are held at the recent rate (meetings per month over the last 6 whole
-  months), oldest due first. Reviews due and not held by a month end are overdue.
+  months), oldest due first; meetings to spare in a month hold the next month's reviews early.
+  Reviews due and not held by a month end are overdue.
 * **decisions**: every review held awaits a decision; decisions are made at the recent rate
   (per month over the last 6 months). Those awaited more than 4 weeks are the queue less
   the last 4 weeks' meetings.
@@ -99,6 +101,10 @@ def project_reviews(
 
     ahead = month_ends_after(origin, months + 12)
     due_sched = _per_month(due[pending_open], ahead).astype(float)
+    # Reviews held early, by the origin, for a due date after it: due in their month as the
+    # past months count them, but already held, so not in the queue.
+    owed = status != NOT_OWED  # a review due after its plan ended was never due: as Trend counts
+    held_early = _per_month(due[owed & (held_day <= origin) & (due > origin)], ahead)[:months]
     survive = (1 - cessation_rate) ** (np.arange(len(ahead)) + 0.5)
     due_sched *= survive
     rng = np.random.default_rng(seed + 11)
@@ -112,31 +118,41 @@ def project_reviews(
 
     def run(held: np.ndarray, decided: np.ndarray | None, new: np.ndarray) -> dict[str, np.ndarray]:
         n = len(held)
+        keep = (1 - cessation_rate) ** 12  # the share of plans still live a year on
         sched = np.broadcast_to(due_sched, (n, len(ahead))).copy()
+        # First reviews of the new plans, 12 months after each month's new plans.
+        first = min(months, len(ahead)) - 12
+        if first > 0:
+            sched[:, 12 : 12 + first] += new[:, :first] * keep
+        shown = sched.copy()  # due in each month: what is left to hold, and what was held early
         stock = np.full(n, float(overdue_now))
         queue = np.full(n, float(awaited_now or 0))
         out = {k: np.zeros((n, months)) for k in ("due", "held", "overdue", "queue", "over")}
         for m in range(months):  # a loop over months
-            if m >= 12:  # first reviews of the new plans projected 12 months before
-                sched[:, m] += new[:, m - 12] * (1 - cessation_rate) ** 12
             stock += sched[:, m]
             done = np.minimum(held, stock)
             stock -= done
-            if m + 12 < len(ahead):
-                sched[:, m + 12] += done * (1 - cessation_rate) ** 12
-            out["due"][:, m], out["held"][:, m], out["overdue"][:, m] = sched[:, m], done, stock
+            # Meetings to spare hold the next month's reviews early, as councils do.
+            early = np.minimum(held - done, sched[:, m + 1]) if m + 1 < len(ahead) else 0.0
+            if m + 1 < len(ahead):
+                sched[:, m + 1] -= early
+            meetings = done + early
+            if m + 12 < len(ahead):  # each meeting makes the plan's next review due a year on
+                sched[:, m + 12] += meetings * keep
+                shown[:, m + 12] += meetings * keep
+            out["due"][:, m] = shown[:, m] + held_early[m]
+            out["held"][:, m], out["overdue"][:, m] = meetings, stock
             if decided is not None:
-                queue += done
+                queue += meetings
                 queue -= np.minimum(decided, queue)
                 out["queue"][:, m] = queue
-                out["over"][:, m] = np.maximum(queue - done * 28 / DAYS_PER_MONTH, 0)
+                out["over"][:, m] = np.maximum(queue - meetings * 28 / DAYS_PER_MONTH, 0)
         return out
 
     central = run(np.array([held_rate]), None if dec_rate is None else np.array([dec_rate]),
                   new_plans_central)  # fmt: skip
     spread = run(held_draws, dec_draws, new_plans_draws[:draws])
     rows: list[ReviewMonth] = []
-    owed = status != NOT_OWED  # a review due after its plan ended was never due: as Trend counts
     due_all = _per_month(due[owed], past)
     if decisions is not None:
         d_start, d_due = day_numbers(decisions["start_date"]), day_numbers(decisions["due_date"])
