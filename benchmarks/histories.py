@@ -40,12 +40,14 @@ def capacity_led(
     growth: float = 0.08,
     capacity: tuple[float, ...] = (28.0, 28.0, 22.0, 31.0),
     live_plans: int = 4000,
+    review_capacity: tuple[float, ...] = (1.0, 1.0, 0.85, 1.1),
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``(requests, plans)``: ``years`` of requests with seasonality and growth, decided at
     4-7 weeks (25% refused), 8% of assessments ending in no plan, and plans issued by a weekly
     capacity (``capacity[y]`` a week in year ``y``, seasonal, Poisson), mostly oldest first.
     The plans table holds the plans issued and ``live_plans`` older ones, ceasing at about 1%
-    a month."""
+    a month, with their annual reviews held as meetings allow (:func:`_reviews`): a year's
+    meetings are ``review_capacity[y]`` times a twelfth of the plans live at its start."""
     rng = np.random.default_rng(seed)
     end = int(np.datetime64(as_at, "D").astype(np.int64))
     weeks = 52 * years
@@ -117,7 +119,46 @@ def capacity_led(
         "age_group": pd.Series(rng.choice(["Under 5", "5 to 10", "11 to 15", "16 to 19"], m),
                                dtype="str"),
     })  # fmt: skip
-    return requests, plans
+    plan_row, meeting, decision = _reviews(issue, cease, end, years, review_capacity, seed + 1)
+    reviews = plans.iloc[plan_row].reset_index(drop=True)
+    reviews["review_meeting_date"] = _iso(meeting, end)
+    reviews["review_decision_date"] = _iso(decision, end)
+    reviews["review_outcome"] = pd.Series(np.where(decision <= end, "M", None), dtype="str")
+    unreviewed = plans[~np.isin(np.arange(m), plan_row)]
+    return requests, pd.concat([unreviewed, reviews], ignore_index=True)
+
+
+def _reviews(issue: np.ndarray, cease: np.ndarray, end: int, years: int,
+             capacity: tuple[float, ...], seed: int) -> tuple[np.ndarray, ...]:  # fmt: skip
+    """Annual reviews held as a team's meetings allow: each month the reviews due by the month
+    end (or within the next month) are held oldest due first, up to that month's meetings:
+    ``capacity[y]`` times a twelfth of the plans live at the start of the extract's year
+    ``y`` (before the extract, a twelfth of those live at the month's start). Each meeting
+    makes the next review due a year later; decisions follow 2 to 10 weeks after. ``(plan
+    row, meeting day, decision day)`` per review, in day numbers."""
+    rng = np.random.default_rng(seed)
+    first = end - 365 * years
+    next_due = issue + 365
+    rows, meetings = [], []
+    months = np.arange(np.datetime64(int(issue.min()), "D").astype("datetime64[M]"),
+                       np.datetime64(end, "D").astype("datetime64[M]") + 1)  # fmt: skip
+    for month in months:  # a loop over months, not plans
+        start = int(month.astype("datetime64[D]").astype(np.int64))
+        stop = int((month + 1).astype("datetime64[D]").astype(np.int64)) - 1
+        year = min(len(capacity) - 1, (start - first) // 365)
+        counted = start if year < 0 else first + 365 * year  # the year's start, in the extract
+        live_then = ((issue <= counted) & (cease > counted)).sum()
+        slots = int(rng.poisson(capacity[max(year, 0)] * live_then / 12))
+        waiting = np.flatnonzero((next_due <= stop + 31) & (cease > stop) & (issue <= stop))
+        held = waiting[np.argsort(next_due[waiting], kind="stable")[:slots]]
+        day = np.minimum(start + rng.integers(0, stop - start + 1, len(held)), end + 1)
+        rows.append(held)
+        meetings.append(day)
+        next_due[held] = day + 365
+    row, meeting = np.concatenate(rows), np.concatenate(meetings)
+    ok = meeting <= end
+    decision = meeting[ok] + rng.integers(14, 71, int(ok.sum()))
+    return row[ok], meeting[ok], decision
 
 
 def write_history(folder: Path, **kwargs: object) -> Path:

@@ -344,14 +344,22 @@ def render(p: Projections) -> None:
         _render_flow(p)
     if p.reviews is not None:
         rv = p.reviews
-        t = _table(f"Annual reviews by month (held at the recent {rv.held_per_month:,.0f} a "
-                   "month)", ["Month", "Due", "Held", "Overdue at month end",
-                              "Decisions awaited"])  # fmt: skip
+        t = _table("Annual reviews by month", ["Month", "Due", "Held", "Overdue at month end",
+                                               "Decisions awaited"])  # fmt: skip
         for m in [m for m in rv.months if m.actual][-3:] + [m for m in rv.months if not m.actual]:
             t.add_row(m.month + ("" if m.actual else " *"), _b(m.due), _b(m.held),
                       _b(m.overdue), "" if m.decisions_awaited is None
                       else _b(m.decisions_awaited))  # fmt: skip
         out.print(t)
+        fits = "".join(
+            f"; {o.order} scored {o.score:.3f} (errors a month: held "
+            f"{o.mean_abs_error_held:,.1f}, overdue {o.mean_abs_error_overdue:,.1f}"
+            + ("" if o.mean_abs_error_awaited is None
+               else f", decisions awaited {o.mean_abs_error_awaited:,.1f}") + ")"
+            for o in rv.order_fits)  # fmt: skip
+        decided = "" if rv.how_decided is None else f"; decisions are made {rv.how_decided}"
+        out.print(f"Reviews are held {rv.how_held}{decided}. Chosen: {rv.order_chosen_by}"
+                  f"{fits}.", markup=False)  # fmt: skip
     if p.caseload is not None:
         c = p.caseload
         t = _table(f"Live plans (caseload); cessation rates by {c.by or 'all plans'}",

@@ -181,7 +181,28 @@ class ReviewMonth(_Model):
     decisions_over_limit: Band | None
 
 
+class ReviewOrderFit(_Model):
+    """How well one way of projecting meetings and decisions would have projected the last
+    months: mean absolute errors of the meetings a month, the reviews overdue and the decisions
+    awaited at each month end (None without a decisions clock), and their sum, each relative
+    to its actual mean (lowest wins)."""
+
+    order: str
+    months: int
+    mean_abs_error_held: float
+    mean_abs_error_overdue: float
+    mean_abs_error_awaited: float | None
+    score: float
+
+
 class ReviewProjection(_Model):
+    #: How meetings are projected: ``capacity`` or ``timing``; why; the hold-out behind it;
+    #: and the plain-English phrase the outputs use.
+    order: str
+    order_chosen_by: str
+    order_fits: list[ReviewOrderFit]
+    how_held: str
+    how_decided: str | None
     held_per_month: float
     decisions_per_month: float | None
     overdue_now: int

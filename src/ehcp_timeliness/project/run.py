@@ -181,8 +181,8 @@ def answers(as_at: date, options: ProjectionOptions, cliff: Cliff, flow: FlowPro
             f"About {_n(due.mean())} a month over the next {len(ahead)} months ({_n(due.min())} "
             f"to {_n(due.max())}); {_n(reviews.overdue_now)} are overdue now and "
             f"{_n(final.overdue.value)} are projected overdue by "
-            f"{np.datetime64(final.month, 'M').astype(date):%B %Y} at the recent "
-            f"{_n(reviews.held_per_month)} meetings a month.")))  # fmt: skip
+            f"{np.datetime64(final.month, 'M').astype(date):%B %Y}, with reviews held "
+            f"{reviews.how_held}.")))  # fmt: skip
     else:
         out.append(Answer(question=q3, answer="Not projected: see the notes."))
     q4 = "How many children will have a plan?"
@@ -262,11 +262,10 @@ def assumptions(flow: FlowProjection | None, caseload: CaseloadProjection | None
         ]  # fmt: skip
     if reviews is not None:
         out.append(
-            f"Annual reviews are held at the recent {reviews.held_per_month:,.0f} a month, the "
-            "oldest due first; each held review makes the next due 12 months later."
-            + ("" if reviews.decisions_per_month is None else
-               f" Review decisions are made at the recent {reviews.decisions_per_month:,.0f} "
-               "a month.")
+            f"Annual reviews are held {reviews.how_held}; each held review makes the next due "
+            f"12 months later. Chosen: {reviews.order_chosen_by}."
+            + ("" if reviews.how_decided is None else
+               f" Review decisions are made {reviews.how_decided}.")
         )  # fmt: skip
     if caseload is not None:
         by = f"by {caseload.by}, as recorded" if caseload.by else "overall"

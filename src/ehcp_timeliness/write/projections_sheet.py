@@ -243,8 +243,10 @@ def _reviews(p: Projections) -> Sheet:
     formats |= {c: "number" for c in frame.columns[1:]}
     return Sheet(
         "Review projection", "Annual reviews falling due, held and overdue, by month",
-        [f"Actual for the last 12 months, then projected at the recent {r.held_per_month:,.0f} "
-         "review meetings a month. Overdue: reviews due and not held at the month end."],
+        [f"Actual for the last 12 months, then projected with reviews held {r.how_held}. "
+         "Overdue: reviews due and not held at the month end.",
+         f"Chosen: {r.order_chosen_by}"
+         + "".join(f"; hold-out score, {o.order}: {o.score:.3f}" for o in r.order_fits) + "."],
         [Block("Annual reviews by month", frame, formats)],
         [_chart("Annual reviews overdue at the month end", "Reviews", "Overdue")],
     )  # fmt: skip

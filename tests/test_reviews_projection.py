@@ -1,0 +1,113 @@
+"""The annual-review projection's two ways of holding reviews and deciding them, on hand-made
+reviews (project/reviews.py)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ehcp_timeliness.project import reviews as rv
+from ehcp_timeliness.project.history import NEVER, day_of
+
+ORIGIN = day_of(date(2025, 3, 31))
+
+
+def waits(refs: list[date], done: list[date | None], start: date = date(2024, 1, 1)
+          ) -> rv.Waits:  # fmt: skip
+    day = np.array([day_of(d) for d in refs])
+    end = np.array([NEVER if d is None else day_of(d) for d in done])
+    return rv.Waits(day, end, np.full(len(day), NEVER), np.full(len(day), day_of(start)))
+
+
+def test_timing_shares_are_held_over_waiting_by_month_from_the_due_month():
+    # Four reviews due in January 2025: two held in January, one in February, one never.
+    w = waits([date(2025, 1, 10)] * 4,
+              [date(2025, 1, 5), date(2025, 1, 20), date(2025, 2, 3), None])  # fmt: skip
+    at_risk, ended = rv.timing_counts(w, int(rv._month(np.array([ORIGIN]))[0]))
+    share = rv.shares(at_risk.sum(axis=0), ended.sum(axis=0))
+    k = rv.EARLY_MONTHS  # the column of the due month
+    assert at_risk.sum(axis=0)[k] == 4 and ended.sum(axis=0)[k] == 2
+    assert share[k] == 0.5 and share[k + 1] == 0.5  # one of the two left, in February
+    assert share[k + 2] == 0.0  # the last waited through March, not held
+    assert (share[:k] == 0).all()  # none held early
+    # Where no one was waiting (4 or more months late), the last month's share carries on.
+    assert share[k + 3] == share[k + 2]
+
+
+def test_a_review_held_more_than_three_months_early_counts_as_three():
+    w = waits([date(2025, 3, 15)], [date(2024, 10, 1)])
+    at_risk, ended = rv.timing_counts(w, int(rv._month(np.array([ORIGIN]))[0]))
+    assert ended.sum() == 1 and ended.sum(axis=0)[0] == 1
+
+
+def state(overdue: float, due: list[float], awaited: float | None = None) -> rv.State:
+    months = len(due)
+    ahead = rv.month_ends_after(ORIGIN, months + 12)
+    scheduled = np.r_[due, np.zeros(12)].astype(float)
+    late = np.zeros(rv._PRE)
+    late[-1] = overdue
+    wait = None if awaited is None else np.r_[np.zeros(rv._PRE - 1), awaited]
+    return rv.State(ahead, scheduled, np.zeros(months), late, wait)
+
+
+def test_capacity_holds_the_oldest_first_then_next_month_s_early():
+    s = state(overdue=30, due=[50, 50, 50])
+    out = rv._run(s, rv.Pace(held_rate=np.array([100.0])), np.zeros((1, 3)), 0.0, 3)
+    # April: the 30 overdue, April's 50 and 20 of May's early; May: its other 30 and all 50
+    # of June's early (80, under the 100 meetings); June: none left.
+    assert out["held"][0].tolist() == [100, 80, 0]
+    assert out["overdue"][0].tolist() == [0, 0, 0]
+    assert out["due"][0].tolist() == [50, 50, 50]
+
+
+def test_timing_holds_each_review_at_its_share_and_leaves_the_rest_overdue():
+    s = state(overdue=0, due=[100, 100])
+    share = np.zeros((1, rv._WIDTH))
+    share[0, rv.EARLY_MONTHS] = 0.8  # 80% held in the due month
+    share[0, rv.EARLY_MONTHS + 1 :] = 0.5  # half of the rest each month after
+    out = rv._run(s, rv.Pace(held_share=share), np.zeros((1, 2)), 0.0, 2)
+    assert out["held"][0].tolist() == pytest.approx([80, 80 + 10])
+    assert out["overdue"][0].tolist() == pytest.approx([20, 10 + 20])
+
+
+def test_decisions_at_capacity_and_at_timing():
+    s = state(overdue=0, due=[100, 100], awaited=50)
+    share = np.zeros((1, rv._WIDTH))
+    share[0, rv.EARLY_MONTHS] = 1.0
+    capacity = rv._run(s, rv.Pace(held_share=share, decided_rate=np.array([60.0])),
+                       np.zeros((1, 2)), 0.0, 2)  # fmt: skip
+    assert capacity["queue"][0].tolist() == pytest.approx([50 + 100 - 60, 90 + 100 - 60])
+    decided = np.zeros((1, rv._WIDTH))
+    decided[0, rv.EARLY_MONTHS :] = 0.5  # half of those waiting are decided each month
+    timing = rv._run(s, rv.Pace(held_share=share, decided_share=decided), np.zeros((1, 2)),
+                     0.0, 2)  # fmt: skip
+    assert timing["queue"][0].tolist() == pytest.approx([75, 37.5 + 50])
+
+
+@settings(max_examples=60, deadline=None)
+@given(overdue=st.floats(0, 500), due=st.lists(st.floats(0, 500), min_size=1, max_size=8),
+       rate=st.floats(0, 800), on_time=st.floats(0, 1), late=st.floats(0, 1))  # fmt: skip
+def test_reviews_are_never_held_twice_nor_lost(overdue, due, rate, on_time, late):
+    """Whatever the pace, reviews held plus those still waiting equal those due, and with
+    nothing held, overdue reviews only grow."""
+    s = state(overdue, due)
+    months = len(due)
+    share = np.zeros((1, rv._WIDTH))
+    share[0, rv.EARLY_MONTHS] = on_time
+    share[0, rv.EARLY_MONTHS + 1 :] = late
+    for pace in (rv.Pace(held_rate=np.array([rate])), rv.Pace(held_share=share)):
+        out = rv._run(s, pace, np.zeros((1, months)), 0.0, months)
+        held = np.cumsum(out["held"][0])
+        assert (out["held"][0] >= -1e-9).all() and (out["overdue"][0] >= -1e-9).all()
+        # Held by a month end, and overdue at it, are at most all that was due by then (the
+        # next month's may be held early under capacity).
+        due_by = overdue + np.cumsum(due)
+        early = np.r_[due[1:], 0.0]
+        assert (held + out["overdue"][0] <= due_by + early + 1e-6).all()
+        assert (out["overdue"][0] <= due_by + 1e-6).all()
+    none = rv._run(s, rv.Pace(held_rate=np.array([0.0])), np.zeros((1, months)), 0.0, months)
+    assert np.all(np.diff(np.r_[overdue, none["overdue"][0]]) >= -1e-9)
