@@ -27,7 +27,9 @@ from ehcp_timeliness.project.history import (
     DEADLINE_COLUMNS,
     as_recorded,
     day_of,
+    month_ends_after,
     request_flows,
+    weeks_to_months,
 )
 from ehcp_timeliness.project.metrics import errors
 from ehcp_timeliness.project.options import parse_change, parse_share, scenario
@@ -443,6 +445,43 @@ def test_a_month_window_starts_after_the_month_before_ends_not_31_days_back():
     days = np.array([day_of(date(2024, 3, 31)), day_of(date(2024, 4, 1)),
                      day_of(date(2024, 5, 31))])  # fmt: skip
     assert _per_month(days, ends).tolist() == [1, 1]
+
+
+def test_weeks_are_shared_between_months_by_their_days():
+    """A month is credited with its days' share of each week, so months with five week ends
+    are not a quarter higher than those with four; a month the weeks do not reach the end of
+    is marked part-covered."""
+    origin = day_of(date(2025, 3, 31))
+    ends = month_ends_after(origin, 3)  # April, May, June 2025
+    totals, whole = weeks_to_months(np.full((1, 13), 7.0), origin, ends)  # 1 a day, 91 days
+    assert totals[0].tolist() == [30.0, 31.0, 30.0] and whole.tolist() == [True, True, True]
+    # The week ending 5 May (29 April to 5 May) gives 2 days to April and 5 to May.
+    one = np.zeros((1, 5))
+    one[0, 4] = 7.0
+    assert weeks_to_months(one, origin, ends)[0][0].tolist() == [2.0, 5.0, 0.0]
+    short, whole = weeks_to_months(np.full((1, 12), 7.0), origin, ends)
+    assert short[0].tolist() == [30.0, 31.0, 23.0] and whole.tolist() == [True, True, False]
+
+
+@settings(max_examples=50, deadline=None)
+@given(start=st.dates(date(2020, 1, 1), date(2030, 12, 31)),
+       values=st.lists(st.floats(0, 1000), min_size=1, max_size=60))  # fmt: skip
+def test_sharing_weeks_between_months_keeps_every_value(start, values):
+    origin = day_of(start)
+    ends = month_ends_after(origin, len(values) // 4 + 2)  # every week's days fall within
+    totals, _ = weeks_to_months(np.array([values]), origin, ends)
+    assert totals.sum() == pytest.approx(sum(values), rel=1e-9, abs=1e-6)
+    assert (totals >= -1e-9).all()
+
+
+def test_projected_months_follow_their_days_not_their_week_ends(analysis):
+    """Projected plans a month move with the days in the month, not with the number of weeks
+    ending in it (June and September 2025 have five Monday week ends here)."""
+    ahead = [m for m in analysis.projections.flow.months if not m.actual]
+    issued = {m.month: m.issued.value for m in ahead}
+    per_day = [issued[m] / d for m, d in (("2025-05", 31), ("2025-06", 30), ("2025-07", 31))]
+    assert max(per_day) / min(per_day) < 1.1
+    assert all(m.month != "2026-03" for m in ahead)  # the 52 weeks end on 30 March 2026
 
 
 def test_reviews_due_in_past_months_are_counted_as_the_trend_sheet_counts_them(analysis):

@@ -38,9 +38,11 @@ from ehcp_timeliness.project.history import (
     WeeklyHistory,
     date_of,
     is_month_end,
+    month_ends_after,
     week_end,
     week_of,
     weekly_history,
+    weeks_to_months,
 )
 from ehcp_timeliness.project.models import (
     Band,
@@ -301,18 +303,19 @@ def excluding_exceptions(on_time: np.ndarray, issued: np.ndarray, hz: Hazards) -
         return np.where(kept_on + kept_late > 0, kept_on / (kept_on + kept_late), np.nan)
 
 
-def _month_labels(model: BacklogModel, weeks: int) -> np.ndarray:
-    ends = week_end(np.arange(1, weeks + 1), model.origin).astype("datetime64[D]")
-    return ends.astype("datetime64[M]")
+def _by_month(model: BacklogModel, weeks: int) -> tuple[np.ndarray, np.ndarray]:
+    """The month ends that the first ``weeks`` weeks ahead reach into, as day numbers and as
+    months."""
+    ends = month_ends_after(model.origin, weeks * 7 // 28 + 2)
+    return ends, ends.astype("datetime64[D]").astype("datetime64[M]")
 
 
-def month_totals(values: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Weekly values (draws, weeks) summed by the month of each week's end."""
-    months, index = np.unique(labels, return_inverse=True)
-    out = np.zeros((values.shape[0], len(months)))
-    for j in range(len(months)):  # a loop over months, not cases
-        out[:, j] = values[:, index == j].sum(axis=1)
-    return months, out
+def _monthly(model: BacklogModel, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Weekly values (rows x weeks ahead) as monthly totals, each week shared by its days,
+    and which months the weeks cover whole
+    (:func:`~ehcp_timeliness.project.history.weeks_to_months`)."""
+    ends, _ = _by_month(model, values.shape[1])
+    return weeks_to_months(values, model.origin, ends)
 
 
 def _rate_band(on: np.ndarray, issued: np.ndarray, hz: Hazards, central_on: np.ndarray,
@@ -367,15 +370,17 @@ def next_quarter(origin: int) -> tuple[np.datetime64, np.datetime64]:
 
 
 def _quarter_rate(model: BacklogModel, run: Run) -> Band | None:
-    labels = _month_labels(model, run.central.issued.shape[1])
+    _, months = _by_month(model, run.central.issued.shape[1])
+    _, whole = _monthly(model, run.central.issued)
     start, end = next_quarter(model.origin)
-    inside = (labels >= start) & (labels <= end)
+    inside = (months >= start) & (months <= end) & whole
     if not inside.any():
         return None
 
     def rate(p: Paths) -> np.ndarray:
-        return excluding_exceptions(p.on_time[:, inside].sum(axis=1),
-                                    p.issued[:, inside].sum(axis=1), model.hazards)  # fmt: skip
+        on, issued = _monthly(model, p.on_time)[0], _monthly(model, p.issued)[0]
+        return excluding_exceptions(on[:, inside].sum(axis=1), issued[:, inside].sum(axis=1),
+                                    model.hazards)  # fmt: skip
 
     central, draws = rate(run.central)[0], rate(run.draws)
     return None if np.isnan(central) else band(draws, central, digits=4)
@@ -481,19 +486,18 @@ def project_backlog(model: BacklogModel, options: ProjectionOptions) -> FlowProj
             open=weekly["open"][k], overdue=weekly["overdue"][k],
             issued=weekly["issued"][k], issued_to_date=cumulative[k],
         ))  # fmt: skip
-    labels = _month_labels(model, horizon)
-    months_ahead, on_d = month_totals(d.on_time[:, :horizon], labels)
-    _, issued_d = month_totals(d.issued[:, :horizon], labels)
-    _, on_c = month_totals(c.on_time[:, :horizon], labels)
-    _, issued_c = month_totals(c.issued[:, :horizon], labels)
+    _, months_ahead = _by_month(model, horizon)
+    on_d, whole = _monthly(model, d.on_time[:, :horizon])
+    issued_d, _ = _monthly(model, d.issued[:, :horizon])
+    on_c, _ = _monthly(model, c.on_time[:, :horizon])
+    issued_c, _ = _monthly(model, c.issued[:, :horizon])
     incl = _rate_band(on_d, issued_d, model.hazards, on_c, issued_c, exclude=False)
     excl = _rate_band(on_d, issued_d, model.hazards, on_c, issued_c, exclude=True)
     issued_bands = bands(issued_d, issued_c[0])
     months = _actual_months(model)
-    as_at_month = np.datetime64(date_of(model.origin), "M")
     for j, m in enumerate(months_ahead):
-        if m == as_at_month:
-            continue  # part history, part projection: whole in neither
+        if not whole[j]:
+            continue  # the as-at month (part history) or one the horizon ends in
         months.append(MonthRate(month=str(m), actual=False, issued=issued_bands[j],
                                 rate_including_exceptions=incl[j],
                                 rate_excluding_exceptions=excl[j]))  # fmt: skip

@@ -34,6 +34,7 @@ from ehcp_timeliness.project.history import (
     month_ends_to,
     week_end,
     week_of,
+    weeks_to_months,
 )
 from ehcp_timeliness.project.models import CaseloadMonth, CaseloadProjection, CessationRate
 
@@ -126,16 +127,10 @@ def project_caseload(
     if issued_central is None or issued_draws is None or issued_central.shape[1] < weeks:
         issued_central, issued_draws = _own_new_plans(plans, origin, weeks, draws, rng)
         ratio, source = 1.0, "plans table's new plans per week (level, trend, season), projected"
-    # Weekly plans to months: each week's plans go to the month its last day falls in.
-    week_days = week_end(np.arange(1, issued_central.shape[1] + 1), origin)
-    month_index = np.searchsorted(ends_ahead, week_days, "left")
-    inside = month_index < MONTHS_AHEAD
 
+    # Weekly plans to months, each week's plans shared by its days in each month.
     def monthly(values: np.ndarray) -> np.ndarray:
-        out = np.zeros((values.shape[0], MONTHS_AHEAD))
-        for m in range(MONTHS_AHEAD):  # a loop over months
-            out[:, m] = values[:, inside & (month_index == m)].sum(axis=1)
-        return out * ratio
+        return weeks_to_months(values[:, :weeks], origin, ends_ahead)[0] * ratio
 
     new_c, new_d = monthly(issued_central), monthly(issued_draws)
 
