@@ -75,10 +75,14 @@ def test_cliff_equals_a_direct_count_of_the_case_list(analysis):
     for rule in analysis.projections.cliff.rules:
         mine = cases[(cases["rule"] == rule.rule) & (cases["status"] == "open")]
         due = mine["due_date"].dt.date
-        for k in (1, 2, 13, 52):  # passed in week k: the day after the due date is in week k
+        for k in range(1, len(rule.weekly) + 1):  # passed in week k: due in days 7(k-1)..7k-1
             start, end = AS_AT + timedelta(days=7 * (k - 1)), AS_AT + timedelta(days=7 * k - 1)
             direct = int(((due >= start) & (due <= end)).sum())
             assert rule.weekly[k - 1] == direct, (rule.rule, k)
+        later = AS_AT + timedelta(days=7 * len(rule.weekly) - 1)
+        assert rule.beyond_horizon == int((due > later).sum()), rule.rule
+        assert rule.open == len(mine) and rule.overdue_now == int(
+            (cases["rule"] == rule.rule).mul(cases["status"] == "overdue").sum())  # fmt: skip
 
 
 def test_cliff_week_boundaries():
