@@ -364,9 +364,11 @@ def render(p: Projections) -> None:
         c = p.caseload
         t = _table(f"Live plans (caseload); cessation rates by {c.by or 'all plans'}",
                    ["Month end", "Live plans", "New plans", "Ceased"])  # fmt: skip
-        shown = [cm for cm in c.months if cm.actual][-1:] + [
-            cm for cm in c.months if not cm.actual and cm.month_end.month in (1, 4, 7, 10)
-        ]
+        quarters = (1, 4, 7, 10)
+        history = [cm for cm in c.months if cm.actual]
+        shown = [cm for cm in history[-25:-1] if cm.month_end.month in quarters]  # 2 years back
+        shown += history[-1:] + [cm for cm in c.months
+                                 if not cm.actual and cm.month_end.month in quarters]  # fmt: skip
         for cm in shown:
             t.add_row(f"{cm.month_end:%d/%m/%Y}" + ("" if cm.actual else " *"), _b(cm.live),
                       _b(cm.new_plans), _b(cm.ceased))  # fmt: skip
