@@ -288,6 +288,8 @@ def test_a_backtest_origin_reads_nothing_dated_after_it(analysis):
     for q in one.central:
         assert np.array_equal(one.central[q], two.central[q]), q
         assert np.array_equal(one.lower[q], two.lower[q]), q
+        assert np.array_equal(one.upper[q], two.upper[q]), q
+    assert one.model.order == two.model.order
 
 
 def test_backtest_scores_the_model_beside_both_baselines():

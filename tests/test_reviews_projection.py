@@ -111,3 +111,23 @@ def test_reviews_are_never_held_twice_nor_lost(overdue, due, rate, on_time, late
         assert (out["overdue"][0] <= due_by + 1e-6).all()
     none = rv._run(s, rv.Pace(held_rate=np.array([0.0])), np.zeros((1, months)), 0.0, months)
     assert np.all(np.diff(np.r_[overdue, none["overdue"][0]]) >= -1e-9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(days=st.lists(st.tuples(st.integers(0, 800), st.integers(0, 900) | st.none(),
+                               st.integers(0, 900) | st.none(), st.integers(0, 800)),
+                     min_size=1, max_size=30),
+       cut=st.integers(0, 900))  # fmt: skip
+def test_waits_as_recorded_hold_nothing_after_the_day(days, cut):
+    """The hold-out's starting point: waits not yet begun are left out, and meetings,
+    decisions and cessations after the day have not happened."""
+    base = day_of(date(2023, 1, 1))
+    ref = np.array([base + r for r, _, _, _ in days])
+    done = np.array([NEVER if d is None else base + d for _, d, _, _ in days])
+    cease = np.array([NEVER if c is None else base + c for _, _, c, _ in days])
+    start = np.array([base + s for _, _, _, s in days])
+    w = rv.Waits(ref, done, cease, start).as_at(base + cut)
+    assert (w.start <= base + cut).all()
+    assert ((w.done <= base + cut) | (w.done == NEVER)).all()
+    assert ((w.cease <= base + cut) | (w.cease == NEVER)).all()
+    assert len(w.ref) == int((start <= base + cut).sum())
