@@ -131,3 +131,37 @@ def test_waits_as_recorded_hold_nothing_after_the_day(days, cut):
     assert ((w.done <= base + cut) | (w.done == NEVER)).all()
     assert ((w.cease <= base + cut) | (w.cease == NEVER)).all()
     assert len(w.ref) == int((start <= base + cut).sum())
+
+
+@settings(max_examples=60, deadline=None)
+@given(waiting=st.lists(st.floats(0, 1000), min_size=1, max_size=20), share=st.floats(0, 1),
+       seed=st.integers(0, 2**32 - 1))  # fmt: skip
+def test_endings_drawn_about_their_share_stay_between_none_and_all(waiting, share, seed):
+    w = np.array([waiting])
+    drawn = rv._ended(w, np.full(w.shape, share), np.random.default_rng(seed))
+    assert (drawn >= 0).all() and (drawn <= w + 1e-9).all()
+    assert np.array_equal(rv._ended(w, np.full(w.shape, share), None), w * share)
+
+
+def test_the_band_carries_each_month_s_own_variation():
+    """Each simulated future's months take different recent months (capacity) or draw their
+    meetings about their shares (timing), so the band has width even a month ahead, and the
+    average of many futures is the central projection."""
+    s = state(overdue=50, due=[400] * 6, awaited=300)
+    held = np.array([380.0, 420, 400, 450, 350, 400])
+    picks = np.random.default_rng(1).integers(0, rv.RECENT_MONTHS, size=(2000, 6))
+    spread = rv._pace("capacity", held, held * 0.9, None, None, months=picks)
+    central = rv._pace("capacity", held, held * 0.9, None, None)
+    run = rv._run(s, spread, np.zeros((2000, 6)), 0.0, 6)
+    mean = rv._run(s, central, np.zeros((1, 6)), 0.0, 6)
+    lo, hi = np.percentile(run["held"][:, 0], [10, 90])
+    assert hi - lo >= 50 and lo <= mean["held"][0, 0] <= hi
+    share = np.zeros((1, rv._WIDTH))
+    share[0, rv.EARLY_MONTHS] = 0.8
+    share[0, rv.EARLY_MONTHS + 1 :] = 0.5
+    noisy = rv.Pace(held_share=np.repeat(share, 2000, axis=0), noise=np.random.default_rng(2))
+    no_decisions = state(overdue=50, due=[400] * 6)
+    drawn = rv._run(no_decisions, noisy, np.zeros((2000, 6)), 0.0, 6)
+    exact = rv._run(no_decisions, rv.Pace(held_share=share), np.zeros((1, 6)), 0.0, 6)
+    assert drawn["held"][:, 0].std() > 1
+    assert drawn["held"][:, 0].mean() == pytest.approx(exact["held"][0, 0], rel=0.01)

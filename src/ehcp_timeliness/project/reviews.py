@@ -204,12 +204,15 @@ def state_at(reviews: Waits, decisions: Waits | None, origin: int, months: int,
 @dataclass(frozen=True)
 class Pace:
     """How meetings and decisions are made, for each draw (row): at a rate a month
-    (``capacity``) or at shares by month waited (``timing``)."""
+    (``capacity``: one per draw, or one per draw and month ahead) or at shares by month waited
+    (``timing``; with ``noise``, the number ending each month is drawn around its share, as
+    a binomial count is)."""
 
     held_rate: np.ndarray | None = None
     held_share: np.ndarray | None = None
     decided_rate: np.ndarray | None = None
     decided_share: np.ndarray | None = None
+    noise: np.random.Generator | None = None
 
     @property
     def draws(self) -> int:
@@ -240,12 +243,13 @@ def _run(state: State, pace: Pace, new: np.ndarray, cessation_rate: float, month
         if pace.held_share is None:  # oldest first up to the month's meetings, then early
             assert pace.held_rate is not None
             meetings = np.zeros(n)
+            rate = pace.held_rate[:, m] if pace.held_rate.ndim == 2 else pace.held_rate
             for c in range(min(_PRE + m + 2, r.shape[1])):  # a loop over cohorts
-                done = np.minimum(pace.held_rate - meetings, r[:, c])
+                done = np.minimum(rate - meetings, r[:, c])
                 r[:, c] -= done
                 meetings += done
         else:
-            done = r * _share_of(r, m, pace.held_share)
+            done = _ended(r, _share_of(r, m, pace.held_share), pace.noise)
             r -= done
             meetings = done.sum(axis=1)
         if m + 12 < len(state.ahead):  # each meeting makes the plan's next review due a year on
@@ -258,10 +262,12 @@ def _run(state: State, pace: Pace, new: np.ndarray, cessation_rate: float, month
             d[:, _PRE + m] += meetings
             if pace.decided_share is None:
                 assert pace.decided_rate is not None
+                rate = pace.decided_rate
+                rate = rate[:, m] if rate.ndim == 2 else rate
                 queue = d.sum(axis=1)
-                d *= (1 - np.minimum(pace.decided_rate, queue) / np.maximum(queue, 1e-9))[:, None]
+                d *= (1 - np.minimum(rate, queue) / np.maximum(queue, 1e-9))[:, None]
             else:
-                d -= d * _share_of(d, m, pace.decided_share)
+                d -= _ended(d, _share_of(d, m, pace.decided_share), pace.noise)
             queue = d.sum(axis=1)
             out["queue"][:, m] = queue
             out["over"][:, m] = np.maximum(queue - meetings * 28 / DAYS_PER_MONTH, 0)
@@ -271,20 +277,38 @@ def _run(state: State, pace: Pace, new: np.ndarray, cessation_rate: float, month
 Counts = tuple[np.ndarray, np.ndarray]
 
 
+def _ended(waiting: np.ndarray, share: np.ndarray, noise: np.random.Generator | None
+           ) -> np.ndarray:  # fmt: skip
+    """How many of ``waiting`` end at ``share``: the expected number, or with ``noise`` a
+    draw about it with a binomial count's spread (a normal approximation, held between none
+    and all)."""
+    mean = waiting * share
+    if noise is None:
+        return mean
+    spread = np.sqrt(np.maximum(mean * (1 - share), 0))
+    return np.clip(mean + spread * noise.standard_normal(mean.shape), 0, waiting)
+
+
 def _pace(order: str, held: np.ndarray, decided: np.ndarray | None, held_counts: Counts | None,
-          decided_counts: Counts | None, months: np.ndarray | None = None) -> Pace:  # fmt: skip
+          decided_counts: Counts | None, months: np.ndarray | None = None,
+          noise: np.random.Generator | None = None) -> Pace:  # fmt: skip
     """The pace of ``order``: ``held`` and ``decided`` are meetings and decisions a month over
     the months before the origin (the last :data:`RECENT_MONTHS` make a rate), the counts
-    :func:`timing_counts` of the reviews and the decisions. ``months`` (draws x months) picks
-    the months of each draw: positions in the last :data:`RECENT_MONTHS` of ``held`` for a
-    rate, in the counts for a timing; without it, one central pace from every month."""
+    :func:`timing_counts` of the reviews and the decisions. Without ``months``, the central
+    pace from every month. With it (draws x columns), each draw's: for a rate, each month
+    ahead takes one of the recent months (positions in the last :data:`RECENT_MONTHS`), so the
+    months vary as they have; for a timing, the shares come from the months picked (positions
+    in the counts) and ``noise`` draws each month's endings about them."""
     if order == "capacity":
-        if months is None:
-            months = np.arange(RECENT_MONTHS)[None, :]
         recent = len(held) - RECENT_MONTHS
-        return Pace(held_rate=held[months + recent].mean(axis=1),
-                    decided_rate=None if decided is None
-                    else decided[months + recent].mean(axis=1))  # fmt: skip
+        if months is None:
+            return Pace(held_rate=np.array([held[recent:].mean()]),
+                        decided_rate=None if decided is None
+                        else np.array([decided[recent:].mean()]))  # fmt: skip
+        return Pace(
+            held_rate=held[months + recent],
+            decided_rate=None if decided is None else decided[months + recent],
+        )
     if months is None:
         months = np.arange(TIMING_MONTHS)[None, :]
 
@@ -296,6 +320,7 @@ def _pace(order: str, held: np.ndarray, decided: np.ndarray | None, held_counts:
     return Pace(
         held_share=share(held_counts),
         decided_share=None if decided_counts is None else share(decided_counts),
+        noise=noise,
     )
 
 
@@ -402,11 +427,14 @@ def project_reviews(
                       else timing_counts(decisions, last))  # fmt: skip
     rng = np.random.default_rng(seed + 11)
     # Each draw: the recent months, resampled (the same months for meetings and decisions).
-    n = RECENT_MONTHS if order == "capacity" else TIMING_MONTHS
-    picks = rng.integers(0, n, size=(draws, n))
+    if order == "capacity":  # a recent month for each month ahead
+        picks = rng.integers(0, RECENT_MONTHS, size=(draws, months))
+    else:  # the months the shares come from
+        picks = rng.integers(0, TIMING_MONTHS, size=(draws, TIMING_MONTHS))
     decided = actual.get("decided")
     central = _pace(order, actual["held"], decided, held_counts, decided_counts)
-    spread = _pace(order, actual["held"], decided, held_counts, decided_counts, months=picks)
+    spread = _pace(order, actual["held"], decided, held_counts, decided_counts, months=picks,
+                   noise=rng)  # fmt: skip
     if new_plans_central is None or new_plans_draws is None:
         new_plans_central = np.zeros((1, months))
         new_plans_draws = np.zeros((draws, months))
