@@ -15,8 +15,9 @@ the as-at date). Beside the model, two baselines made from what was known at the
 
 Runs on the bundled sample, whose reviews are held around their due dates whatever the
 workload, and on the capacity-led history of ``benchmarks/backtest.py``, whose reviews are
-held as a team's meetings allow. Prints Markdown tables, and the way of projecting meetings
-chosen at each origin.
+held as a team's meetings allow; or, given paths and ``--as-at``, on a council's own extract
+(``python benchmarks/backtest_monthly.py EXTRACT --as-at 2025-03-31``). Prints Markdown
+tables, and the way of projecting meetings chosen at each origin.
 """
 
 from __future__ import annotations
@@ -76,16 +77,18 @@ def shift(month: str, months: int) -> str:
     return f"{k // 12:04d}-{k % 12 + 1:02d}"
 
 
-def backtest(folder: Path, options: ProjectionOptions) -> list[dict[str, object]]:
-    """The error rows of every quantity at every horizon and method."""
+def backtest(paths: list[Path], options: ProjectionOptions, as_at: date = AS_AT
+             ) -> list[dict[str, object]]:  # fmt: skip
+    """The error rows of every quantity at every horizon and method, on the extract in
+    ``paths`` as at ``as_at``."""
     rules = load_rules()
-    full = analyse([folder], rules, Options(as_at=AS_AT, projection=options))
+    full = analyse(paths, rules, Options(as_at=as_at, projection=options))
     assert full.projections is not None
     truth = {q: {m: b.value for m, (a, b) in v.items() if a}
              for q, v in monthly(full.projections).items()}  # fmt: skip
     errors: dict[tuple[str, int, str], list[tuple[float, float, bool | None]]] = defaultdict(list)
     chosen = []
-    for end in pd.date_range(end=AS_AT, periods=13, freq="ME")[:-1]:  # the 12 before it
+    for end in pd.date_range(end=as_at, periods=13, freq="ME")[:-1]:  # the 12 before it
         origin = end.date()
         projections = project_as_at(full.validated.tables, rules, origin, options)
         if projections.reviews is not None:
@@ -144,15 +147,26 @@ def markdown(rows: list[dict[str, object]]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "paths", nargs="*", type=Path, help="a council's own extract instead of the two histories"
+    )
+    parser.add_argument(
+        "--as-at",
+        type=date.fromisoformat,
+        default=AS_AT,
+        help="with PATH: the date the extract was taken",
+    )
     parser.add_argument("--draws", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     options = ProjectionOptions(draws=args.draws, seed=args.seed, horizon_weeks=52)
-    sample = HERE.parent / "sample_data"
+    if args.paths:
+        print(markdown(backtest(args.paths, options, args.as_at)))
+        return
     print("## Bundled sample\n")
-    print(markdown(backtest(sample, options)))
+    print(markdown(backtest([HERE.parent / "sample_data"], options)))
     print("\n## Capacity-led history\n")
-    print(markdown(backtest(write_history(HERE / "data" / "capacity-led"), options)))
+    print(markdown(backtest([write_history(HERE / "data" / "capacity-led")], options)))
 
 
 if __name__ == "__main__":
