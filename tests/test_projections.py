@@ -28,8 +28,9 @@ from ehcp_timeliness.project.history import (
     as_recorded,
     day_of,
     month_ends_after,
+    month_shares,
     request_flows,
-    weeks_to_months,
+    week_end,
 )
 from ehcp_timeliness.project.metrics import errors
 from ehcp_timeliness.project.options import parse_change, parse_share, scenario
@@ -453,6 +454,11 @@ def test_a_month_window_starts_after_the_month_before_ends_not_31_days_back():
     assert _per_month(days, ends).tolist() == [1, 1]
 
 
+def weeks_to_months(values: np.ndarray, origin: int, ends: np.ndarray):
+    shares, whole = month_shares(origin, values.shape[1], ends)
+    return values @ shares, whole
+
+
 def test_weeks_are_shared_between_months_by_their_days():
     """A month is credited with its days' share of each week, so months with five week ends
     are not a quarter higher than those with four; a month the weeks do not reach the end of
@@ -469,15 +475,33 @@ def test_weeks_are_shared_between_months_by_their_days():
     assert short[0].tolist() == [30.0, 31.0, 23.0] and whole.tolist() == [True, True, False]
 
 
+def test_days_outside_the_months_go_nowhere():
+    """Weeks beyond the last month end, or before the first month, give those days to no
+    month (a review found May credited with 34 days and June with 101)."""
+    origin = day_of(date(2025, 3, 31))
+    ends = month_ends_after(origin, 2)  # April and May only
+    totals, whole = weeks_to_months(np.full((1, 20), 7.0), origin, ends)
+    assert totals[0].tolist() == [30.0, 31.0] and whole.all()
+    june_on = month_ends_after(day_of(date(2025, 5, 31)), 1)  # June only
+    weeks_from_march = day_of(date(2025, 3, 15))
+    totals, whole = weeks_to_months(np.full((1, 20), 7.0), weeks_from_march, june_on)
+    assert totals[0].tolist() == [30.0] and whole.all()
+
+
 @settings(max_examples=50, deadline=None)
 @given(start=st.dates(date(2020, 1, 1), date(2030, 12, 31)),
-       values=st.lists(st.floats(0, 1000), min_size=1, max_size=60))  # fmt: skip
-def test_sharing_weeks_between_months_keeps_every_value(start, values):
+       values=st.lists(st.floats(0, 1000), min_size=1, max_size=60),
+       months=st.integers(1, 20))  # fmt: skip
+def test_sharing_weeks_between_months_keeps_the_days_inside(start, values, months):
+    """Each week's value goes to the months by its days inside them: all of it when the
+    months hold every day, and never more than a month's days' share."""
     origin = day_of(start)
-    ends = month_ends_after(origin, len(values) // 4 + 2)  # every week's days fall within
-    totals, _ = weeks_to_months(np.array([values]), origin, ends)
-    assert totals.sum() == pytest.approx(sum(values), rel=1e-9, abs=1e-6)
-    assert (totals >= -1e-9).all()
+    ends = month_ends_after(origin, months)
+    shares, whole = month_shares(origin, len(values), ends)
+    assert (shares >= 0).all() and (shares.sum(axis=1) <= 1 + 1e-12).all()
+    inside = week_end(np.arange(1, len(values) + 1), origin) <= ends[-1]
+    assert np.allclose(shares.sum(axis=1)[inside], 1.0)
+    assert (shares.sum(axis=0) * 7 <= 31 + 1e-9).all()
 
 
 def test_projected_months_follow_their_days_not_their_week_ends(analysis):

@@ -39,10 +39,10 @@ from ehcp_timeliness.project.history import (
     date_of,
     is_month_end,
     month_ends_after,
+    month_shares,
     week_end,
     week_of,
     weekly_history,
-    weeks_to_months,
 )
 from ehcp_timeliness.project.models import (
     Band,
@@ -303,19 +303,13 @@ def excluding_exceptions(on_time: np.ndarray, issued: np.ndarray, hz: Hazards) -
         return np.where(kept_on + kept_late > 0, kept_on / (kept_on + kept_late), np.nan)
 
 
-def _by_month(model: BacklogModel, weeks: int) -> tuple[np.ndarray, np.ndarray]:
-    """The month ends that the first ``weeks`` weeks ahead reach into, as day numbers and as
-    months."""
+def _months(model: BacklogModel, weeks: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The months the first ``weeks`` weeks ahead reach into, how the weeks share out over them
+    (:func:`~ehcp_timeliness.project.history.month_shares`: ``values @ shares`` are monthly
+    totals), and which months the weeks cover whole."""
     ends = month_ends_after(model.origin, weeks * 7 // 28 + 2)
-    return ends, ends.astype("datetime64[D]").astype("datetime64[M]")
-
-
-def _monthly(model: BacklogModel, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Weekly values (rows x weeks ahead) as monthly totals, each week shared by its days,
-    and which months the weeks cover whole
-    (:func:`~ehcp_timeliness.project.history.weeks_to_months`)."""
-    ends, _ = _by_month(model, values.shape[1])
-    return weeks_to_months(values, model.origin, ends)
+    shares, whole = month_shares(model.origin, weeks, ends)
+    return ends.astype("datetime64[D]").astype("datetime64[M]"), shares, whole
 
 
 def _rate_band(on: np.ndarray, issued: np.ndarray, hz: Hazards, central_on: np.ndarray,
@@ -370,17 +364,15 @@ def next_quarter(origin: int) -> tuple[np.datetime64, np.datetime64]:
 
 
 def _quarter_rate(model: BacklogModel, run: Run) -> Band | None:
-    _, months = _by_month(model, run.central.issued.shape[1])
-    _, whole = _monthly(model, run.central.issued)
+    months, shares, whole = _months(model, run.central.issued.shape[1])
     start, end = next_quarter(model.origin)
     inside = (months >= start) & (months <= end) & whole
     if not inside.any():
         return None
+    quarter = shares[:, inside].sum(axis=1)  # each week's share in the quarter
 
     def rate(p: Paths) -> np.ndarray:
-        on, issued = _monthly(model, p.on_time)[0], _monthly(model, p.issued)[0]
-        return excluding_exceptions(on[:, inside].sum(axis=1), issued[:, inside].sum(axis=1),
-                                    model.hazards)  # fmt: skip
+        return excluding_exceptions(p.on_time @ quarter, p.issued @ quarter, model.hazards)
 
     central, draws = rate(run.central)[0], rate(run.draws)
     return None if np.isnan(central) else band(draws, central, digits=4)
@@ -486,11 +478,9 @@ def project_backlog(model: BacklogModel, options: ProjectionOptions) -> FlowProj
             open=weekly["open"][k], overdue=weekly["overdue"][k],
             issued=weekly["issued"][k], issued_to_date=cumulative[k],
         ))  # fmt: skip
-    _, months_ahead = _by_month(model, horizon)
-    on_d, whole = _monthly(model, d.on_time[:, :horizon])
-    issued_d, _ = _monthly(model, d.issued[:, :horizon])
-    on_c, _ = _monthly(model, c.on_time[:, :horizon])
-    issued_c, _ = _monthly(model, c.issued[:, :horizon])
+    months_ahead, shares, whole = _months(model, horizon)
+    on_d, issued_d = d.on_time[:, :horizon] @ shares, d.issued[:, :horizon] @ shares
+    on_c, issued_c = c.on_time[:, :horizon] @ shares, c.issued[:, :horizon] @ shares
     incl = _rate_band(on_d, issued_d, model.hazards, on_c, issued_c, exclude=False)
     excl = _rate_band(on_d, issued_d, model.hazards, on_c, issued_c, exclude=True)
     issued_bands = bands(issued_d, issued_c[0])

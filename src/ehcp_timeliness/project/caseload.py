@@ -32,9 +32,9 @@ from ehcp_timeliness.project.history import (
     month_end_before,
     month_ends_after,
     month_ends_to,
+    month_shares,
     week_end,
     week_of,
-    weeks_to_months,
 )
 from ehcp_timeliness.project.models import CaseloadMonth, CaseloadProjection, CessationRate
 
@@ -129,8 +129,10 @@ def project_caseload(
         ratio, source = 1.0, "plans table's new plans per week (level, trend, season), projected"
 
     # Weekly plans to months, each week's plans shared by its days in each month.
+    shares, _ = month_shares(origin, weeks, ends_ahead)
+
     def monthly(values: np.ndarray) -> np.ndarray:
-        return weeks_to_months(values[:, :weeks], origin, ends_ahead)[0] * ratio
+        return values[:, :weeks] @ shares * ratio
 
     new_c, new_d = monthly(issued_central), monthly(issued_draws)
 

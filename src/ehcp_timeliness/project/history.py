@@ -111,28 +111,31 @@ def month_end_before(end: int) -> int:
                .astype(np.int64)) - 1  # fmt: skip
 
 
-def weeks_to_months(values: np.ndarray, origin: int, ends: np.ndarray
-                    ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-    """Weekly values (rows x weeks 1, 2, ... after ``origin``) spread over the months ending
-    on ``ends`` (day numbers, ascending), each week's value shared by its days in each month,
-    so a month with five week ends gets no more than its days' share. Returns the monthly
-    totals (rows x months) and, for each month, whether the weeks cover all of it."""
-    weeks = values.shape[1]
+def month_shares(origin: int, weeks: int, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """How weeks 1..``weeks`` after ``origin`` share out over the months ending on ``ends``
+    (day numbers, ascending): each week's share of its seven days in each month (weeks x
+    months; days outside those months go nowhere), and whether the weeks cover each month
+    whole. ``values @ shares`` turns weekly values into monthly totals, so a month with five
+    week ends gets no more than its days' share."""
     last = week_end(np.arange(1, weeks + 1), origin)
     month_start = (last.astype("datetime64[D]").astype("datetime64[M]")
                    .astype("datetime64[D]").astype(np.int64))  # fmt: skip
     in_last = np.minimum(last - month_start + 1, 7) / 7  # the week's share in its last month
-    column = np.searchsorted(ends, last, "left")
-    share = np.zeros((weeks, len(ends) + 1))  # a last column for days beyond ``ends``
+    before = month_end_before(int(ends[0]))
+
+    def month(day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        index = np.searchsorted(ends, day, "left")
+        return index, (day > before) & (index < len(ends))
+
+    shares = np.zeros((weeks, len(ends)))
     rows = np.arange(weeks)
-    np.add.at(share, (rows, np.minimum(column, len(ends))), in_last)
-    earlier = column - 1
-    ok = (earlier >= 0) & (in_last < 1)
-    np.add.at(share, (rows[ok], earlier[ok]), 1 - in_last[ok])
-    share = share[:, :-1]
-    days = np.diff(np.r_[month_end_before(int(ends[0])), ends])
-    covered = np.isclose(share.sum(axis=0) * 7, days)
-    return values @ share, covered
+    index, ok = month(last)
+    shares[rows[ok], index[ok]] += in_last[ok]
+    index, ok = month(last - 6)
+    ok &= in_last < 1  # the week starts in the month before
+    shares[rows[ok], index[ok]] += 1 - in_last[ok]
+    days = np.diff(np.r_[before, ends])
+    return shares, np.isclose(shares.sum(axis=0) * 7, days)
 
 
 def as_recorded(tables: dict[str, pd.DataFrame], cutoff: date) -> dict[str, pd.DataFrame]:
