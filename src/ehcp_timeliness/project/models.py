@@ -184,8 +184,8 @@ class ReviewMonth(_Model):
 class ReviewOrderFit(_Model):
     """How well one way of projecting meetings and decisions would have projected the last
     months: mean absolute errors of the meetings a month, the reviews overdue and the decisions
-    awaited at each month end (None without a decisions clock), and their sum, each relative
-    to its actual mean (lowest wins)."""
+    awaited at each month end (None without a decisions clock), and their sum over the actual
+    meetings a month (lowest wins)."""
 
     order: str
     months: int

@@ -38,6 +38,7 @@ from ehcp_timeliness.project.history import (
     NEVER,
     date_of,
     day_numbers,
+    is_month_end,
     month_end_before,
     month_ends_after,
     month_ends_to,
@@ -83,28 +84,22 @@ def _per_month(days: np.ndarray, ends: np.ndarray) -> np.ndarray:
 
 
 def _month(days: np.ndarray) -> np.ndarray:
-    """The month (a running count) each day number falls in; a large number for NEVER. By a
-    search among the month starts the days span: a million days in a few milliseconds, where
-    converting them to numpy months takes ten times as long."""
+    """The month (a running count) each day number falls in; a large number for NEVER."""
     days = np.asarray(days, dtype=np.int64)
     never = days == NEVER
-    if never.all():
-        return np.full(days.shape, _BIG)
-    some = days[~never]
-    span = np.array([some.min(), some.max()]).astype("datetime64[D]").astype("datetime64[M]")
-    months = np.arange(span[0], span[1] + 1)
-    starts = months.astype("datetime64[D]").astype(np.int64)
-    index = np.searchsorted(starts, days, "right") - 1
-    return np.where(never, _BIG, months.astype(np.int64)[np.clip(index, 0, len(months) - 1)])
+    month = np.where(never, 0, days).astype("datetime64[D]").astype("datetime64[M]")
+    return np.where(never, _BIG, month.astype(np.int64))
 
 
 @dataclass(frozen=True)
 class Waits:
-    """Things waited for, as day numbers: reviews, from the day each falls due to the meeting;
-    or review decisions, from the meeting to the decision. ``ref`` is the day waited from,
-    ``done`` the day the wait ended (NEVER if it has not), ``cease`` the day the plan ceased
-    (NEVER while live), ``start`` the day the wait was first known (a review: its plan's issue
-    or previous review; a decision: the meeting)."""
+    """Things waited for, as day numbers: reviews, from the day each is overdue if not held
+    (the day after its due date) to the meeting; or review decisions, from the meeting to the
+    decision. ``ref`` is the day waited from, ``done`` the day the wait ended (NEVER if it has
+    not), ``cease`` the day the plan ceased (NEVER while live), ``start`` the day the wait was
+    first known (a review: its plan's issue or previous review; a decision: the meeting).
+    Counted by the month of ``ref``, a review not held at a month end is overdue exactly when
+    its month is that month or earlier, as the past months count it."""
 
     ref: np.ndarray
     done: np.ndarray
@@ -122,10 +117,11 @@ class Waits:
 
     def waiting(self, origin: int, first_month: int) -> np.ndarray:
         """Those waiting at ``origin`` (of live plans) and waited from by then, by the month
-        waited from: :data:`_PRE` months before ``first_month``, the oldest pooled."""
+        waited from: :data:`_PRE` months before ``first_month`` (the oldest pooled in the
+        first) and ``first_month`` itself (the as-at month, when it has not ended)."""
         late = (self.done == NEVER) & (self.cease == NEVER) & (self.ref <= origin)
-        cohort = np.clip(_month(self.ref[late]) - (first_month - _PRE), 0, _PRE - 1)
-        return np.bincount(cohort, minlength=_PRE).astype(float)
+        cohort = np.clip(_month(self.ref[late]) - (first_month - _PRE), 0, _PRE)
+        return np.bincount(cohort, minlength=_PRE + 1).astype(float)
 
 
 def timing_counts(w: Waits, last: int) -> tuple[np.ndarray, np.ndarray]:
@@ -177,9 +173,11 @@ class State:
 
     #: Month ends projected (and 12 more, for the reviews a meeting makes due a year later).
     ahead: np.ndarray
-    #: Reviews due in each month of ``ahead`` still to hold, scaled by the share of plans
-    #: still live then.
+    #: Reviews still to hold by the month each would be overdue from, and by the month each
+    #: falls due (what the months show as due), in each month of ``ahead``, scaled by the
+    #: share of plans still live then.
     scheduled: np.ndarray
+    due: np.ndarray
     #: Reviews due in each month of ``ahead`` already held early.
     held_early: np.ndarray
     #: Reviews overdue at the origin, and decisions awaited, by month waited from
@@ -191,14 +189,16 @@ class State:
 def state_at(reviews: Waits, decisions: Waits | None, origin: int, months: int,
              cessation_rate: float) -> State:  # fmt: skip
     ahead = month_ends_after(origin, months + 12)
-    future = (reviews.done == NEVER) & (reviews.cease == NEVER) & (reviews.ref > origin)
-    scheduled = _per_month(reviews.ref[future], ahead).astype(float)
-    scheduled *= (1 - cessation_rate) ** (np.arange(len(ahead)) + 0.5)
+    live = reviews.cease == NEVER
+    future = (reviews.done == NEVER) & live & (reviews.ref > origin)
+    survive = (1 - cessation_rate) ** (np.arange(len(ahead)) + 0.5)
+    scheduled = _per_month(reviews.ref[future], ahead) * survive
+    due = _per_month(reviews.ref[future] - 1, ahead) * survive
     early = (reviews.done != NEVER) & (reviews.ref > origin)
-    held_early = _per_month(reviews.ref[early], ahead)[:months].astype(float)
+    held_early = _per_month(reviews.ref[early] - 1, ahead)[:months].astype(float)
     first = int(_month(ahead[:1])[0])
     awaited = None if decisions is None else decisions.waiting(origin, first)
-    return State(ahead, scheduled, held_early, reviews.waiting(origin, first), awaited)
+    return State(ahead, scheduled, due, held_early, reviews.waiting(origin, first), awaited)
 
 
 @dataclass(frozen=True)
@@ -227,19 +227,21 @@ def _run(state: State, pace: Pace, new: np.ndarray, cessation_rate: float, month
     month ahead (draws x months)."""
     n = pace.draws
     keep = (1 - cessation_rate) ** 12  # the share of plans still live a year on
-    r = np.zeros((n, _PRE + len(state.ahead)))  # reviews still to hold, by due month
-    r[:, :_PRE] = state.overdue
+    r = np.zeros((n, _PRE + len(state.ahead)))  # reviews still to hold, by month overdue from
     r[:, _PRE:] = state.scheduled
+    r[:, : _PRE + 1] += state.overdue
+    shown = np.broadcast_to(state.due, (n, len(state.ahead))).copy()  # due, by due month
     first = min(months, len(state.ahead)) - 12  # first reviews of the new plans, a year on
     if first > 0:
         r[:, _PRE + 12 : _PRE + 12 + first] += new[:, :first] * keep
-    shown = r[:, _PRE:].copy()  # due each month: what is left to hold, and what is held early
+        shown[:, 12 : 12 + first] += new[:, :first] * keep
     d = None  # decisions awaited, by meeting month
     if state.awaited is not None:
         d = np.zeros((n, _PRE + months))
-        d[:, :_PRE] = state.awaited
+        d[:, : _PRE + 1] = state.awaited
     out = {k: np.zeros((n, months)) for k in ("due", "held", "overdue", "queue", "over")}
     for m in range(months):  # a loop over months
+        r[:, : _PRE + m] *= 1 - cessation_rate  # plans ceasing owe their overdue reviews no more
         if pace.held_share is None:  # oldest first up to the month's meetings, then early
             assert pace.held_rate is not None
             meetings = np.zeros(n)
@@ -334,7 +336,7 @@ def choose_order(
     """The order that would have projected the last :data:`HOLDOUT_MONTHS` whole months best:
     each run from the reviews and decisions as recorded at their start, scored by the mean
     absolute errors of the meetings a month, the reviews overdue and the decisions awaited at
-    each month end, each relative to its actual mean, added. ``actual`` holds the last 12
+    each month end, added and divided by the actual meetings a month. ``actual`` holds the last 12
     months' ``held``, ``overdue``, ``decided`` and ``awaited``. ``capacity`` where too few
     reviews were held before them to choose."""
     ends = month_ends_to(origin, 12)
@@ -357,8 +359,9 @@ def choose_order(
         errors = {q: float(np.mean(np.abs(run[k][0] - actual[q][-HOLDOUT_MONTHS:])))
                   for q, k in (("held", "held"), ("overdue", "overdue"), ("awaited", "queue"))
                   if q != "awaited" or decisions is not None}  # fmt: skip
-        score = sum(e / max(float(actual[q][-HOLDOUT_MONTHS:].mean()), 1.0)
-                    for q, e in errors.items())  # fmt: skip
+        # In reviews, over a month's meetings: one unit for all three, so a quantity near
+        # zero (few overdue) does not decide the choice by itself.
+        score = sum(errors.values()) / max(float(actual["held"][-HOLDOUT_MONTHS:].mean()), 1.0)
         fits.append(ReviewOrderFit(
             order=order, months=HOLDOUT_MONTHS, mean_abs_error_held=round(errors["held"], 2),
             mean_abs_error_overdue=round(errors["overdue"], 2),
@@ -401,8 +404,10 @@ def project_reviews(
         "overdue": np.array([int((owed & (due_day < end) & (held_day > end)
                                   & (cease_day > end)).sum()) for end in past]),
     }  # fmt: skip
-    judged = np.isin(status, (MET, LATE, OPEN, OVERDUE))  # the reviews the clock could judge
-    reviews = Waits(due_day[judged], held_day[judged], cease_day[judged],
+    # The reviews the clock could judge. Those found not owed (due after their plan ended)
+    # stay: at a hold-out's start the plan may still have been live.
+    judged = np.isin(status, (MET, LATE, OPEN, OVERDUE, NOT_OWED))
+    reviews = Waits(due_day[judged] + 1, held_day[judged], cease_day[judged],
                     day_numbers(rv["start_date"])[judged])  # fmt: skip
     dc = _rule(cases, DECISION_4W)
     decisions = None
@@ -419,6 +424,10 @@ def project_reviews(
         awaited_now: int | None = int(((d_status == OPEN) | (d_status == OVERDUE)).sum())
     else:
         awaited_now = None
+    # As recorded by the as-at date: an extract run as at an earlier date may hold later
+    # meetings, decisions and cessations, which have not happened yet.
+    reviews = reviews.as_at(origin)
+    decisions = None if decisions is None else decisions.as_at(origin)
     order, why, fits = choose_order(reviews, decisions, origin, cessation_rate, actual)
     state = state_at(reviews, decisions, origin, months, cessation_rate)
     last = int(_month(past[-1:])[0])
@@ -447,13 +456,16 @@ def project_reviews(
         awaited = over = None
         if dc is not None:
             waiting = (d_start <= end) & (d_end > end)
-            awaited, over = exact(int(waiting.sum())), exact(int((waiting & (d_due < end)).sum()))
+            awaited = exact(int(actual["awaited"][j]))
+            over = exact(int((waiting & (d_due < end)).sum()))
         rows.append(ReviewMonth(month=str(np.datetime64(date_of(end), "M")), actual=True,
                                 due=exact(int(due_all[j])), held=exact(int(actual["held"][j])),
                                 overdue=exact(int(actual["overdue"][j])),
                                 decisions_awaited=awaited, decisions_over_limit=over))  # fmt: skip
     b = {k: bands(runs[1][k], runs[0][k][0]) for k in runs[0]}
     for m in range(months):
+        if m == 0 and not is_month_end(origin):
+            continue  # the as-at month: part history, part projection, whole in neither
         rows.append(ReviewMonth(
             month=str(np.datetime64(date_of(state.ahead[m]), "M")), actual=False,
             due=b["due"][m], held=b["held"][m], overdue=b["overdue"][m],
