@@ -407,7 +407,8 @@ def project_reviews(
     # The reviews the clock could judge. Those found not owed (due after their plan ended)
     # stay: at a hold-out's start the plan may still have been live.
     judged = np.isin(status, (MET, LATE, OPEN, OVERDUE, NOT_OWED))
-    reviews = Waits(due_day[judged] + 1, held_day[judged], cease_day[judged],
+    overdue_from = np.where(due_day == NEVER, NEVER, due_day + 1)  # the day after it is due
+    reviews = Waits(overdue_from[judged], held_day[judged], cease_day[judged],
                     day_numbers(rv["start_date"])[judged])  # fmt: skip
     dc = _rule(cases, DECISION_4W)
     decisions = None
