@@ -60,7 +60,6 @@ TIMING_MONTHS = 12
 #: fewer: ``capacity``, the rule as written).
 HOLDOUT_MONTHS = 6
 MIN_HELD = 100
-_BIG = np.iinfo(np.int64).max // 4
 _WIDTH = EARLY_MONTHS + LATE_MONTHS + 1
 _PRE = LATE_MONTHS + 1  # months of waiting cohorts before the first month ahead
 
@@ -84,11 +83,11 @@ def _per_month(days: np.ndarray, ends: np.ndarray) -> np.ndarray:
 
 
 def _month(days: np.ndarray) -> np.ndarray:
-    """The month (a running count) each day number falls in; a large number for NEVER."""
+    """The month (a running count) each day number falls in; NEVER stays NEVER."""
     days = np.asarray(days, dtype=np.int64)
     never = days == NEVER
     month = np.where(never, 0, days).astype("datetime64[D]").astype("datetime64[M]")
-    return np.where(never, _BIG, month.astype(np.int64))
+    return np.where(never, NEVER, month.astype(np.int64))
 
 
 @dataclass(frozen=True)
